@@ -1,0 +1,25 @@
+/**
+ * Why a request or an impression got no bid. A no-bid is a value, never an exception:
+ * workers return these codes, metrics label requests with them, and the labels are
+ * created before traffic arrives. Codes are stable strings; never renumber or rename.
+ */
+export const NoBidReason = {
+  /** No campaign is eligible for any impression (targeting, blocking, deals, sizes). */
+  NoCandidates: 'no_candidates',
+  /** Candidates existed but every priced bid fell below the impression floor. */
+  BelowFloor: 'below_floor',
+  /** The request does not allow USD and no exchange rate is configured for what it allows. */
+  CurrencyUnsupported: 'currency_unsupported',
+  /** The answer could not be ready within tmax minus the configured margin. */
+  TmaxExceeded: 'tmax_exceeded',
+  /** The scoring worker died or failed while holding the request. */
+  WorkerFailed: 'worker_failed',
+  /** The pool queue is over its bound: shed load rather than answer late. */
+  Overloaded: 'overloaded',
+  /** The bidder is draining for shutdown. */
+  Draining: 'draining',
+} as const;
+
+export type NoBidReason = (typeof NoBidReason)[keyof typeof NoBidReason];
+
+export const ALL_NO_BID_REASONS: readonly NoBidReason[] = Object.values(NoBidReason);
