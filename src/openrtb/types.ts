@@ -139,6 +139,18 @@ export interface App {
   ext?: Ext;
 }
 
+/** Digital out-of-home inventory (2.6); a request carries at most one of site, app, dooh. */
+export interface Dooh {
+  id?: string;
+  name?: string;
+  domain?: string;
+  venuetype?: string[];
+  venuetypetax?: number;
+  publisher?: Publisher;
+  content?: Content;
+  ext?: Ext;
+}
+
 export interface Geo {
   lat?: number;
   lon?: number;
@@ -217,6 +229,7 @@ export interface BidRequest {
   imp: Imp[];
   site?: Site;
   app?: App;
+  dooh?: Dooh;
   device?: Device;
   user?: User;
   test?: number;
@@ -229,6 +242,7 @@ export interface BidRequest {
   allimps?: number;
   cur?: string[];
   wlang?: string[];
+  wlangb?: string[];
   bcat?: string[];
   cattax?: number;
   badv?: string[];

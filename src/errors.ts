@@ -1,0 +1,82 @@
+/**
+ * The one table of request errors. Callers match on `code` (stable strings, never renamed
+ * or renumbered); `status` is the HTTP status the server answers with. Errors are plain
+ * values so they survive `postMessage` between the worker threads and the front end.
+ */
+
+export const ERRORS = {
+  BAD_JSON: { status: 400, message: 'request body is not valid JSON' },
+  MISSING_FIELD: { status: 400, message: 'a required field is missing' },
+  INVALID_TYPE: { status: 400, message: 'a field has the wrong type' },
+  EMPTY_IMP: { status: 400, message: 'imp must be a non-empty array' },
+  DUPLICATE_IMP_ID: { status: 400, message: 'imp ids must be unique within the request' },
+  SITE_AND_APP: { status: 400, message: 'at most one of site, app and dooh may be present' },
+  INVALID_VALUE: { status: 400, message: 'a field has a value outside its allowed range' },
+  TOO_MANY_IMPS: { status: 400, message: 'too many impressions in one request' },
+  TOO_DEEP: { status: 400, message: 'request JSON is nested too deeply' },
+  BODY_TOO_LARGE: { status: 413, message: 'request body is too large' },
+  BAD_GZIP: { status: 400, message: 'request body is not valid gzip' },
+  UNSUPPORTED_ENCODING: { status: 415, message: 'unsupported content encoding' },
+  NOT_FOUND: { status: 404, message: 'not found' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  NOT_READY: { status: 503, message: 'bidder is not ready' },
+  INTERNAL: { status: 500, message: 'internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ALL_ERROR_CODES: readonly ErrorCode[] = Object.keys(ERRORS) as ErrorCode[];
+
+export interface RequestError {
+  code: ErrorCode;
+  status: number;
+  message: string;
+  /** Path of the offending field in the request, e.g. `imp[1].id`. */
+  field?: string;
+}
+
+/** Errors without a field or custom message are shared frozen values: no allocation. */
+const DEFAULT_ERRORS: Readonly<Record<ErrorCode, Readonly<RequestError>>> = (() => {
+  const out = {} as Record<ErrorCode, Readonly<RequestError>>;
+  for (const code of ALL_ERROR_CODES) {
+    out[code] = Object.freeze({ code, status: ERRORS[code].status, message: ERRORS[code].message, field: undefined });
+  }
+  return out;
+})();
+
+/**
+ * Builds an error. With a field, the message is prefixed by the field path so that a
+ * client reading only `message` still learns what to fix (`imp[1].id: duplicate imp id "1"`).
+ */
+export function requestError(code: ErrorCode, field?: string, detail?: string): RequestError {
+  if (field === undefined && detail === undefined) return DEFAULT_ERRORS[code];
+  const text = detail === undefined ? ERRORS[code].message : detail;
+  return {
+    code,
+    status: ERRORS[code].status,
+    message: field === undefined ? text : field + ': ' + text,
+    field,
+  };
+}
+
+/** Precomputed bodies for the field-less default errors (the 404/405/413/503 answers). */
+const DEFAULT_BODIES: Readonly<Record<ErrorCode, string>> = (() => {
+  const out = {} as Record<ErrorCode, string>;
+  for (const code of ALL_ERROR_CODES) {
+    out[code] = JSON.stringify({ code, message: ERRORS[code].message });
+  }
+  return out;
+})();
+
+/** The JSON body sent with an error status: `{"code":"...","message":"...","field":"..."}`. */
+export function errorBody(e: RequestError): string {
+  if (e.field === undefined && e.message === ERRORS[e.code].message) return DEFAULT_BODIES[e.code];
+  let body = '{"code":"' + e.code + '","message":' + JSON.stringify(e.message);
+  if (e.field !== undefined) body += ',"field":' + JSON.stringify(e.field);
+  return body + '}';
+}
+
+/** HTTP status for a code, for callers that hold only the code. */
+export function statusOf(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
