@@ -1,0 +1,253 @@
+/**
+ * Strict conformance check of a BidResponse against the request it answers, for the
+ * conformance and integration suites (not the hot path). Returns every problem found, each
+ * naming its path (`seatbid[0].bid[1].price: ...`); an empty list means conformant.
+ *
+ * Matching rules, chosen to be strict without inventing policy:
+ * - currencies compare case-insensitively; an absent response `cur` means USD (spec default);
+ * - a floor (imp or deal) is enforced when its currency equals the response currency;
+ * - `badv` matches `adomain` exactly, case-insensitively;
+ * - `bcat` matches `cat` exactly, and an IAB tier-1 entry ("IAB25") also blocks its
+ *   subcategories ("IAB25-3");
+ * - banner sizes are enforced only for banner-only imps whose sizes are all fixed (w and h).
+ */
+import type { BidRequest, Imp } from './types';
+
+const DEFAULT_CUR = 'USD';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function upper(s: unknown): string | undefined {
+  return typeof s === 'string' ? s.toUpperCase() : undefined;
+}
+
+function lowerSet(a: readonly string[] | undefined): Set<string> {
+  const out = new Set<string>();
+  if (a !== undefined && a !== null) for (const s of a) if (typeof s === 'string') out.add(s.toLowerCase());
+  return out;
+}
+
+function catBlocked(cat: string, bcat: readonly string[]): boolean {
+  for (const b of bcat) {
+    if (cat === b) return true;
+    if (b.startsWith('IAB') && b.indexOf('-') < 0 && cat.startsWith(b + '-')) return true;
+  }
+  return false;
+}
+
+/** Allowed fixed sizes of a banner-only imp, or null when sizes are not enforceable. */
+function bannerOnlySizes(imp: Imp): Array<[number, number]> | null {
+  const b = imp.banner;
+  if (b === undefined || b === null || imp.video || imp.audio || imp.native) return null;
+  const sizes: Array<[number, number]> = [];
+  if (Array.isArray(b.format)) {
+    for (const f of b.format) {
+      // A flexible (ratio) format admits sizes we cannot enumerate.
+      if (typeof f.w !== 'number' || typeof f.h !== 'number') return null;
+      sizes.push([f.w, f.h]);
+    }
+  }
+  if (typeof b.w === 'number' && typeof b.h === 'number') sizes.push([b.w, b.h]);
+  return sizes.length > 0 ? sizes : null;
+}
+
+function mediaForMtype(imp: Imp, mtype: number): unknown {
+  switch (mtype) {
+    case 1:
+      return imp.banner;
+    case 2:
+      return imp.video;
+    case 3:
+      return imp.audio;
+    case 4:
+      return imp.native;
+  }
+  return undefined;
+}
+
+function battrFor(imp: Imp, mtype: unknown): number[] | undefined {
+  switch (mtype) {
+    case 1:
+      return imp.banner?.battr;
+    case 2:
+      return imp.video?.battr;
+    case 3:
+      return imp.audio?.battr;
+    case 4:
+      return imp.native?.battr;
+  }
+  // Without mtype the bid may be any offered type; only a banner-only imp is unambiguous.
+  const only = bannerOnlySizes(imp) !== null || (imp.banner && !imp.video && !imp.audio && !imp.native);
+  return only ? imp.banner?.battr : undefined;
+}
+
+function isStrArray(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (const s of v) if (typeof s !== 'string') return false;
+  return true;
+}
+
+export function checkResponseForRequest(req: BidRequest, res: unknown): string[] {
+  const problems: string[] = [];
+  if (!isObj(res)) {
+    problems.push('response: must be a JSON object');
+    return problems;
+  }
+  if (res.id !== req.id) {
+    problems.push('id: ' + JSON.stringify(res.id) + ' does not echo the request id ' + JSON.stringify(req.id));
+  }
+  if (res.cur !== undefined && typeof res.cur !== 'string') problems.push('cur: must be a string');
+  const resCur = upper(res.cur) ?? DEFAULT_CUR;
+  if (Array.isArray(req.cur) && req.cur.length > 0) {
+    let allowed = false;
+    for (const c of req.cur) if (upper(c) === resCur) allowed = true;
+    if (!allowed) problems.push('cur: ' + resCur + ' is not among the request cur ' + JSON.stringify(req.cur));
+  }
+  if (res.bidid !== undefined && typeof res.bidid !== 'string') problems.push('bidid: must be a string');
+  if (res.nbr !== undefined && res.seatbid !== undefined) {
+    if (Array.isArray(res.seatbid) && res.seatbid.length > 0) problems.push('nbr: a no-bid reason must not come with bids');
+  }
+  if (res.seatbid === undefined) return problems;
+  if (!Array.isArray(res.seatbid)) {
+    problems.push('seatbid: must be an array');
+    return problems;
+  }
+
+  const imps = new Map<string, Imp>();
+  for (const imp of req.imp) imps.set(imp.id, imp);
+  const badv = lowerSet(req.badv);
+  const bcat = isStrArray(req.bcat) ? req.bcat : [];
+  const wseat = req.wseat && req.wseat.length > 0 ? new Set(req.wseat) : null;
+  const bseat = req.bseat && req.bseat.length > 0 ? new Set(req.bseat) : null;
+
+  for (let s = 0; s < res.seatbid.length; s++) {
+    const sb: unknown = res.seatbid[s];
+    const sp = 'seatbid[' + s + ']';
+    if (!isObj(sb)) {
+      problems.push(sp + ': must be an object');
+      continue;
+    }
+    if (sb.seat !== undefined) {
+      if (typeof sb.seat !== 'string') problems.push(sp + '.seat: must be a string');
+      else {
+        if (wseat !== null && !wseat.has(sb.seat)) problems.push(sp + '.seat: ' + JSON.stringify(sb.seat) + ' is not in wseat');
+        if (bseat !== null && bseat.has(sb.seat)) problems.push(sp + '.seat: ' + JSON.stringify(sb.seat) + ' is in bseat');
+      }
+    }
+    if (!Array.isArray(sb.bid) || sb.bid.length === 0) {
+      problems.push(sp + '.bid: must be a non-empty array');
+      continue;
+    }
+    for (let b = 0; b < sb.bid.length; b++) {
+      const bid: unknown = sb.bid[b];
+      const bp = sp + '.bid[' + b + ']';
+      if (!isObj(bid)) {
+        problems.push(bp + ': must be an object');
+        continue;
+      }
+      if (typeof bid.id !== 'string' || bid.id.length === 0) problems.push(bp + '.id: must be a non-empty string');
+
+      const price = bid.price;
+      const priceOk = typeof price === 'number' && Number.isFinite(price) && price > 0;
+      if (!priceOk) problems.push(bp + '.price: must be a finite number > 0, got ' + JSON.stringify(price));
+
+      for (const k of ['nurl', 'burl', 'lurl', 'adm', 'adid', 'cid', 'crid', 'dealid'] as const) {
+        if (bid[k] !== undefined && typeof bid[k] !== 'string') problems.push(bp + '.' + k + ': must be a string');
+      }
+
+      // Checks against the request, whether or not the imp is found.
+      if (bid.adomain !== undefined) {
+        if (!isStrArray(bid.adomain)) problems.push(bp + '.adomain: must be an array of strings');
+        else for (const d of bid.adomain) {
+          if (badv.has(d.toLowerCase())) problems.push(bp + '.adomain: ' + JSON.stringify(d) + ' is blocked by badv');
+        }
+      }
+      if (bid.cat !== undefined) {
+        if (!isStrArray(bid.cat)) problems.push(bp + '.cat: must be an array of strings');
+        else for (const c of bid.cat) {
+          if (catBlocked(c, bcat)) problems.push(bp + '.cat: ' + JSON.stringify(c) + ' is blocked by bcat');
+        }
+      }
+
+      if (typeof bid.impid !== 'string') {
+        problems.push(bp + '.impid: must be a string');
+        continue;
+      }
+      const imp = imps.get(bid.impid);
+      if (imp === undefined) {
+        problems.push(bp + '.impid: ' + JSON.stringify(bid.impid) + ' names no imp of the request');
+        continue;
+      }
+
+      if (priceOk && typeof imp.bidfloor === 'number' && (upper(imp.bidfloorcur) ?? DEFAULT_CUR) === resCur) {
+        if ((price as number) < imp.bidfloor) {
+          problems.push(bp + '.price: ' + price + ' is below the imp bidfloor ' + imp.bidfloor);
+        }
+      }
+
+      const deals = imp.pmp?.deals;
+      if (bid.dealid !== undefined && typeof bid.dealid === 'string') {
+        const deal = Array.isArray(deals) ? deals.find((d) => d.id === bid.dealid) : undefined;
+        if (deal === undefined) {
+          problems.push(bp + '.dealid: ' + JSON.stringify(bid.dealid) + ' is not a deal of imp ' + JSON.stringify(imp.id));
+        } else {
+          if (priceOk && typeof deal.bidfloor === 'number' && (upper(deal.bidfloorcur) ?? DEFAULT_CUR) === resCur) {
+            if ((price as number) < deal.bidfloor) {
+              problems.push(bp + '.price: ' + price + ' is below the deal bidfloor ' + deal.bidfloor);
+            }
+          }
+          if (Array.isArray(deal.wadomain) && deal.wadomain.length > 0 && isStrArray(bid.adomain)) {
+            const allowed = lowerSet(deal.wadomain);
+            for (const d of bid.adomain) {
+              if (!allowed.has(d.toLowerCase())) problems.push(bp + '.adomain: ' + JSON.stringify(d) + ' is not in the deal wadomain');
+            }
+          }
+          if (Array.isArray(deal.wseat) && deal.wseat.length > 0 && typeof sb.seat === 'string' && !deal.wseat.includes(sb.seat)) {
+            problems.push(sp + '.seat: ' + JSON.stringify(sb.seat) + ' is not in the wseat of deal ' + JSON.stringify(deal.id));
+          }
+        }
+      } else if (imp.pmp?.private_auction === 1) {
+        problems.push(bp + '.dealid: imp ' + JSON.stringify(imp.id) + ' is a private auction; a bid must name one of its deals');
+      }
+
+      const mtype = bid.mtype;
+      if (mtype !== undefined) {
+        if (mtype !== 1 && mtype !== 2 && mtype !== 3 && mtype !== 4) {
+          problems.push(bp + '.mtype: must be 1, 2, 3 or 4, got ' + JSON.stringify(mtype));
+        } else if (mediaForMtype(imp, mtype) === undefined || mediaForMtype(imp, mtype) === null) {
+          problems.push(bp + '.mtype: ' + mtype + ' but imp ' + JSON.stringify(imp.id) + ' offers no such media object');
+        }
+      } else if (!imp.banner && !imp.video && !imp.audio && !imp.native) {
+        problems.push(bp + ': imp ' + JSON.stringify(imp.id) + ' offers no media type to bid on');
+      }
+
+      if (bid.attr !== undefined) {
+        if (!Array.isArray(bid.attr)) problems.push(bp + '.attr: must be an array of integers');
+        else {
+          const battr = battrFor(imp, mtype);
+          if (Array.isArray(battr)) {
+            for (const a of bid.attr) if (battr.includes(a as number)) problems.push(bp + '.attr: ' + a + ' is blocked by battr');
+          }
+        }
+      }
+
+      if (mtype === undefined || mtype === 1) {
+        const sizes = bannerOnlySizes(imp);
+        if (sizes !== null) {
+          const w = bid.w;
+          const h = bid.h;
+          if (w === undefined && h === undefined) {
+            if (sizes.length > 1) problems.push(bp + '.w/h: required to tell which of ' + sizes.length + ' banner sizes is bid on');
+          } else if (!sizes.some((sz) => sz[0] === w && sz[1] === h)) {
+            problems.push(bp + '.w/h: ' + w + 'x' + h + ' is not an allowed size of imp ' + JSON.stringify(imp.id));
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
