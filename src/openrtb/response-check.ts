@@ -81,8 +81,7 @@ function battrFor(imp: Imp, mtype: unknown): number[] | undefined {
       return imp.native?.battr;
   }
   // Without mtype the bid may be any offered type; only a banner-only imp is unambiguous.
-  const only = bannerOnlySizes(imp) !== null || (imp.banner && !imp.video && !imp.audio && !imp.native);
-  return only ? imp.banner?.battr : undefined;
+  return imp.banner && !imp.video && !imp.audio && !imp.native ? imp.banner.battr : undefined;
 }
 
 function isStrArray(v: unknown): v is string[] {
