@@ -1,0 +1,198 @@
+/**
+ * Assembles the bidder: verifies everything it loads before any thread starts (config,
+ * campaigns, model), then starts the pool and the front end. Used by src/main.ts and by
+ * the integration tests, which start the real thing on port 0.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BidderConfig } from './config/config';
+import { projectRoot } from './config/config';
+import { parseCampaigns } from './decisioning/campaign-loader';
+import { ALL_ERROR_CODES } from './errors';
+import { buildMetricsLayout, OutcomeTable } from './metrics/definitions';
+import { StageLatency } from './metrics/latency';
+import { createRegistry } from './metrics/registry';
+import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';
+import { loadModelShared } from './models/model-bytes';
+import { Dispatcher } from './pool/dispatcher';
+import { ReceiveSlab } from './pool/receive-slab';
+import { ScoringPool } from './pool/scoring-pool';
+import { allocateControl, kControlWorkersReady, type WorkerInit } from './pool/worker-init';
+import { createSink, startServer, type HttpJob, type RunningServer } from './server/http-server';
+import { loadNativeUws } from './server/uws';
+
+/** Candidate rows per session.run; a batch with more is scored in chunks. */
+const kMaxModelRows = 4096;
+
+export class StartupError extends Error {
+  constructor(
+    readonly code: string,
+    readonly errors: string[],
+  ) {
+    super(`${code}:\n  - ${errors.join('\n  - ')}`);
+  }
+}
+
+export interface Bidder {
+  port: number;
+  config: BidderConfig;
+  /** Resolves once every worker has loaded and warmed its model. */
+  ready: Promise<void>;
+  isReady(): boolean;
+  /** Graceful stop: refuse new connections, answer what is in flight, close the pool. */
+  drain(): Promise<void>;
+  /** The pool, for tests that need to reach a worker. */
+  pool: ScoringPool;
+}
+
+export function workerFile(): string {
+  const file = resolve(projectRoot(), 'dist/workers/score.worker.js');
+  if (!existsSync(file)) {
+    throw new StartupError('WORKER_NOT_BUILT', [`${file} is missing: run \`npm run build\` first`]);
+  }
+  return file;
+}
+
+export async function startBidder(config: BidderConfig): Promise<Bidder> {
+  const uws = loadNativeUws();
+
+  let campaignsJson: string;
+  try {
+    campaignsJson = readFileSync(config.bidding.campaignsFile, 'utf8');
+  } catch (err) {
+    throw new StartupError('CAMPAIGNS_UNREADABLE', [`${config.bidding.campaignsFile}: ${(err as Error).message}`]);
+  }
+  let campaignsValue: unknown;
+  try {
+    campaignsValue = JSON.parse(campaignsJson);
+  } catch (err) {
+    throw new StartupError('CAMPAIGNS_INVALID', [`${config.bidding.campaignsFile}: not JSON (${(err as Error).message})`]);
+  }
+  const campaigns = parseCampaigns(campaignsValue);
+  if (!campaigns.ok) throw new StartupError('CAMPAIGNS_INVALID', campaigns.errors.map((e) => `${config.bidding.campaignsFile}: ${e}`));
+
+  const model = loadModelShared(config.model.dir, config.model.name);
+  if (!model.ok) {
+    throw new StartupError(
+      model.error.code,
+      model.errors.map((e) => `${e.code}: ${e.at ? `${e.at}: ` : ''}${e.message}`),
+    );
+  }
+
+  const outcomes = new OutcomeTable(ALL_ERROR_CODES);
+  const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
+  const metricsBuffer = layout.allocate();
+  const mainMetrics = new SlotWriter(layout, metricsBuffer, kMainSlot);
+  const slab = new ReceiveSlab(config.pool.slabSegmentBytes, config.pool.slabSegments);
+  const control = allocateControl();
+  const controlWords = new Int32Array(control);
+
+  const workerData: WorkerInit = {
+    model: { name: model.entry.name, version: model.entry.version, shared: model.shared, byteLength: model.byteLength },
+    campaignsJson,
+    bidding: config.bidding,
+    maxBodyBytes: config.server.maxBodyBytes,
+    maxModelRows: kMaxModelRows,
+    testHooks: config.testHooks,
+    receiveSlab: slab.buffer,
+    metrics: metricsBuffer,
+    control,
+  };
+
+  let initialWarm = false;
+  let startupFailure: ((err: Error) => void) | null = null;
+  const pool = new ScoringPool(
+    {
+      filename: workerFile(),
+      threads: config.pool.threads,
+      maxBatchesPerWorker: config.pool.maxBatchesPerWorker,
+      atomics: config.pool.atomics,
+      workerData,
+    },
+    (live) => releaseDeadSlots(metricsBuffer, live),
+  );
+
+  const latency = new StageLatency();
+  const sink = createSink({ metrics: mainMetrics, outcomes, latency });
+  const dispatcher = new Dispatcher<HttpJob>(pool, slab, sink, {
+    maxBatchSize: config.pool.maxBatchSize,
+    maxPendingRequests: config.pool.maxPendingRequests,
+    maxQueueDelayMs: config.pool.maxQueueDelayMs,
+    hardTimeoutMs: config.server.hardTimeoutMs,
+  });
+  const registry = createRegistry(
+    layout,
+    metricsBuffer,
+    {
+      pendingRequests: () => dispatcher.pendingCount(),
+      inFlightBatches: () => dispatcher.inFlightBatches(),
+      threads: () => pool.threadCount,
+      slabSegmentsInUse: () => slab.inUse(),
+    },
+    { name: model.entry.name, version: model.entry.version },
+  );
+
+  const isReady = (): boolean => initialWarm;
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      uws,
+      config: config.server,
+      testHooks: config.testHooks,
+      slab,
+      dispatcher: () => dispatcher,
+      metrics: mainMetrics,
+      outcomes,
+      latency,
+      registry,
+      isReady,
+    });
+  } catch (err) {
+    dispatcher.close();
+    await pool.close();
+    throw err;
+  }
+
+  const ready = new Promise<void>((resolveReady, rejectReady) => {
+    startupFailure = rejectReady;
+    const poll = setInterval(() => {
+      if (Atomics.load(controlWords, kControlWorkersReady) >= config.pool.threads) {
+        clearInterval(poll);
+        initialWarm = true;
+        startupFailure = null;
+        resolveReady();
+      }
+    }, 10);
+    poll.unref();
+  });
+  // A worker that fails while loading its model will fail again: do not serve half-started.
+  pool.onStartupError((err) => startupFailure?.(err));
+
+  let draining: Promise<void> | null = null;
+  return {
+    port: server.port,
+    config,
+    ready,
+    isReady,
+    pool,
+    drain() {
+      if (draining) return draining;
+      draining = (async () => {
+        server.setDraining();
+        server.stopAccepting();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          dispatcher.whenIdle(),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, config.server.drainTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        dispatcher.close();
+        await pool.close();
+        server.closeAll();
+      })();
+      return draining;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The answer to a task, as a flatbuffers BatchReply (schema: bid-batch.fbs). Workers
+ * write it with one reused builder; the front end reads bodies as byte views straight
+ * out of the transferred buffer, so no string is built on the front-end thread.
+ */
+import * as flatbuffers from 'flatbuffers';
+import { BatchReply, Reply } from './generated/bid-batch_generated';
+
+export { BatchReply, Reply };
+
+/** Builds one BatchReply at a time; reused across batches to avoid regrowing. */
+export class ReplyWriter {
+  private readonly builder = new flatbuffers.Builder(64 * 1024);
+  private offsets: number[] = [];
+
+  begin(): void {
+    this.builder.clear();
+    this.offsets.length = 0;
+  }
+
+  add(requestId: number, status: number, outcome: number, body: string | null): void {
+    const b = this.builder;
+    const bodyOffset = body === null ? 0 : b.createString(body);
+    Reply.startReply(b);
+    Reply.addRequestId(b, requestId);
+    Reply.addStatus(b, status);
+    Reply.addOutcome(b, outcome);
+    if (bodyOffset !== 0) Reply.addBody(b, bodyOffset);
+    this.offsets.push(Reply.endReply(b));
+  }
+
+  /** Finishes the message and returns it in a buffer of its own, ready to transfer. */
+  finish(workerSlot: number, startedAtMs: number, finishedAtMs: number): ArrayBuffer {
+    const b = this.builder;
+    const replies = BatchReply.createRepliesVector(b, this.offsets);
+    BatchReply.startBatchReply(b);
+    BatchReply.addWorkerSlot(b, workerSlot);
+    BatchReply.addStartedAtMs(b, startedAtMs);
+    BatchReply.addFinishedAtMs(b, finishedAtMs);
+    BatchReply.addReplies(b, replies);
+    b.finish(BatchReply.endBatchReply(b));
+    const view = b.asUint8Array();
+    // The builder's buffer is reused; hand over an exact copy that can be transferred.
+    const out = new Uint8Array(view.byteLength);
+    out.set(view);
+    return out.buffer;
+  }
+}
+
+export function readBatchReply(buffer: ArrayBuffer): BatchReply {
+  return BatchReply.getRootAsBatchReply(new flatbuffers.ByteBuffer(new Uint8Array(buffer)));
+}

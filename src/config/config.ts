@@ -1,0 +1,292 @@
+/**
+ * The bidder's configuration: defaults in code, then an optional JSON file named by
+ * BIDDER_CONFIG, then BIDDER_* environment variables. Resolved and validated as a whole
+ * once at start; every error is collected so an operator fixes them in one pass. The
+ * resolved object is passed explicitly (never a global) and workers get their slice.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+export type AtomicsMode = 'sync' | 'async' | 'disabled';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Largest request body accepted, before and after gunzip. */
+  maxBodyBytes: number;
+  /** How long SIGTERM waits for in-flight requests before closing anyway. */
+  drainTimeoutMs: number;
+  /** Safety net: a request still unanswered after this long gets a 204, whatever tmax says. */
+  hardTimeoutMs: number;
+}
+
+export interface PoolConfig {
+  /** Worker threads; fixed (min = max), never idled out. */
+  threads: number;
+  /** Batches a worker may hold at once: 1 = no pipelining, 2 = the next batch waits in the worker. */
+  maxBatchesPerWorker: number;
+  /** Most requests in one task. */
+  maxBatchSize: number;
+  /** Requests waiting for a free worker beyond this are shed with a 204 (overloaded). */
+  maxPendingRequests: number;
+  /** A request that waited this long for a worker is shed with a 204 (overloaded). */
+  maxQueueDelayMs: number;
+  /** Shared receive buffer: segment size and count (bounds the bytes held in flight). */
+  slabSegmentBytes: number;
+  slabSegments: number;
+  atomics: AtomicsMode;
+}
+
+export interface BiddingConfig {
+  /** Answer 204 rather than late when the answer cannot be ready by tmax minus this. */
+  tmaxMarginMs: number;
+  /** Our seat id in seatbid.seat and for deal wseat checks. */
+  seatId: string;
+  /** Units of currency per 1 USD, e.g. { "EUR": 0.92 }. */
+  fxRates: Record<string, number>;
+  campaignsFile: string;
+}
+
+export interface ModelConfig {
+  /** Name of the model in the manifest that scores bids. */
+  name: string;
+  dir: string;
+}
+
+export interface BidderConfig {
+  server: ServerConfig;
+  pool: PoolConfig;
+  bidding: BiddingConfig;
+  model: ModelConfig;
+  /** Honour x-test-* request headers (worker crash, delay). Only for the test suite. */
+  testHooks: boolean;
+}
+
+/** The project root (where package.json lives), found from this file in src/ or dist/src/. */
+export function projectRoot(): string {
+  const here = __dirname;
+  const marker = `${resolve('/')}`;
+  let dir = here;
+  for (let i = 0; i < 6 && dir !== marker; i++) {
+    try {
+      readFileSync(resolve(dir, 'package.json'));
+      return dir;
+    } catch {
+      dir = resolve(dir, '..');
+    }
+  }
+  return process.cwd();
+}
+
+export function defaultConfig(root = projectRoot()): BidderConfig {
+  return {
+    server: {
+      host: '0.0.0.0',
+      port: 8080,
+      maxBodyBytes: 256 * 1024,
+      drainTimeoutMs: 10_000,
+      hardTimeoutMs: 1_000,
+    },
+    pool: {
+      threads: Math.max(1, availableParallelism()),
+      maxBatchesPerWorker: 1,
+      maxBatchSize: 64,
+      maxPendingRequests: 8_192,
+      maxQueueDelayMs: 100,
+      slabSegmentBytes: 1024 * 1024,
+      slabSegments: 32,
+      atomics: 'sync',
+    },
+    bidding: {
+      tmaxMarginMs: 10,
+      seatId: 'rtb-bidder',
+      fxRates: {},
+      campaignsFile: resolve(root, 'campaigns/sample-campaigns.json'),
+    },
+    model: {
+      name: 'ctr-logreg',
+      dir: resolve(root, 'native-models'),
+    },
+    testHooks: false,
+  };
+}
+
+export type ConfigResult = { ok: true; config: BidderConfig } | { ok: false; errors: string[] };
+
+type EnvSpec = { path: string; kind: 'string' | 'int' | 'bool' | 'json' | 'atomics' };
+
+/** Every BIDDER_* variable and where it lands. Unknown BIDDER_* variables are errors. */
+export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
+  BIDDER_HOST: { path: 'server.host', kind: 'string' },
+  BIDDER_PORT: { path: 'server.port', kind: 'int' },
+  BIDDER_MAX_BODY_BYTES: { path: 'server.maxBodyBytes', kind: 'int' },
+  BIDDER_DRAIN_TIMEOUT_MS: { path: 'server.drainTimeoutMs', kind: 'int' },
+  BIDDER_HARD_TIMEOUT_MS: { path: 'server.hardTimeoutMs', kind: 'int' },
+  BIDDER_POOL_THREADS: { path: 'pool.threads', kind: 'int' },
+  BIDDER_POOL_BATCHES_PER_WORKER: { path: 'pool.maxBatchesPerWorker', kind: 'int' },
+  BIDDER_POOL_MAX_BATCH: { path: 'pool.maxBatchSize', kind: 'int' },
+  BIDDER_POOL_MAX_PENDING: { path: 'pool.maxPendingRequests', kind: 'int' },
+  BIDDER_POOL_MAX_QUEUE_DELAY_MS: { path: 'pool.maxQueueDelayMs', kind: 'int' },
+  BIDDER_POOL_SLAB_SEGMENT_BYTES: { path: 'pool.slabSegmentBytes', kind: 'int' },
+  BIDDER_POOL_SLAB_SEGMENTS: { path: 'pool.slabSegments', kind: 'int' },
+  BIDDER_POOL_ATOMICS: { path: 'pool.atomics', kind: 'atomics' },
+  BIDDER_TMAX_MARGIN_MS: { path: 'bidding.tmaxMarginMs', kind: 'int' },
+  BIDDER_SEAT_ID: { path: 'bidding.seatId', kind: 'string' },
+  BIDDER_FX_RATES: { path: 'bidding.fxRates', kind: 'json' },
+  BIDDER_CAMPAIGNS_FILE: { path: 'bidding.campaignsFile', kind: 'string' },
+  BIDDER_MODEL: { path: 'model.name', kind: 'string' },
+  BIDDER_MODEL_DIR: { path: 'model.dir', kind: 'string' },
+  BIDDER_TEST_HOOKS: { path: 'testHooks', kind: 'bool' },
+};
+
+/** Variables that are read elsewhere and are not config values. */
+const ENV_NOT_CONFIG = new Set(['BIDDER_CONFIG']);
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (let i = 0; i < parts.length - 1; i++) node = node[parts[i]] as Record<string, unknown>;
+  node[parts[parts.length - 1]] = value;
+}
+
+function parseEnvValue(name: string, raw: string, spec: EnvSpec, errors: string[]): unknown {
+  switch (spec.kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) {
+        errors.push(`${name}: expected an integer, got "${raw}"`);
+        return undefined;
+      }
+      return Number(raw);
+    }
+    case 'bool':
+      if (raw === '1' || raw === 'true') return true;
+      if (raw === '0' || raw === 'false' || raw === '') return false;
+      errors.push(`${name}: expected 1/0/true/false, got "${raw}"`);
+      return undefined;
+    case 'json':
+      try {
+        return JSON.parse(raw);
+      } catch (err) {
+        errors.push(`${name}: not valid JSON (${(err as Error).message})`);
+        return undefined;
+      }
+    case 'atomics':
+      return raw;
+  }
+}
+
+/** Merges a partial object from a config file onto the defaults, one known key at a time. */
+function mergeFile(base: Record<string, unknown>, file: unknown, path: string, errors: string[]): void {
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+    errors.push(`${path || 'config file'}: expected an object`);
+    return;
+  }
+  for (const [key, value] of Object.entries(file as Record<string, unknown>)) {
+    const at = path ? `${path}.${key}` : key;
+    if (!(key in base)) {
+      errors.push(`${at}: unknown setting`);
+      continue;
+    }
+    const current = base[key];
+    const isSection = typeof current === 'object' && current !== null && !Array.isArray(current) && key !== 'fxRates';
+    if (isSection) mergeFile(current as Record<string, unknown>, value, at, errors);
+    else base[key] = value;
+  }
+}
+
+function checkInt(errors: string[], path: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    errors.push(`${path}: must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+}
+
+function checkString(errors: string[], path: string, v: unknown): void {
+  if (typeof v !== 'string' || v.length === 0) errors.push(`${path}: must be a non-empty string`);
+}
+
+export function validateConfig(c: BidderConfig): string[] {
+  const errors: string[] = [];
+  checkString(errors, 'server.host', c.server.host);
+  checkInt(errors, 'server.port', c.server.port, 0, 65_535);
+  checkInt(errors, 'server.maxBodyBytes', c.server.maxBodyBytes, 1_024, 64 * 1024 * 1024);
+  checkInt(errors, 'server.drainTimeoutMs', c.server.drainTimeoutMs, 0, 600_000);
+  checkInt(errors, 'server.hardTimeoutMs', c.server.hardTimeoutMs, 10, 60_000);
+  checkInt(errors, 'pool.threads', c.pool.threads, 1, 256);
+  checkInt(errors, 'pool.maxBatchesPerWorker', c.pool.maxBatchesPerWorker, 1, 64);
+  checkInt(errors, 'pool.maxBatchSize', c.pool.maxBatchSize, 1, 4_096);
+  checkInt(errors, 'pool.maxPendingRequests', c.pool.maxPendingRequests, 1, 1_000_000);
+  checkInt(errors, 'pool.maxQueueDelayMs', c.pool.maxQueueDelayMs, 1, 60_000);
+  checkInt(errors, 'pool.slabSegmentBytes', c.pool.slabSegmentBytes, 64 * 1024, 1024 * 1024 * 1024);
+  checkInt(errors, 'pool.slabSegments', c.pool.slabSegments, 2, 4_096);
+  if (typeof c.pool.slabSegmentBytes === 'number' && typeof c.server.maxBodyBytes === 'number' &&
+      c.pool.slabSegmentBytes < c.server.maxBodyBytes) {
+    errors.push('pool.slabSegmentBytes: must be at least server.maxBodyBytes (a body lives in one segment)');
+  }
+  if (!['sync', 'async', 'disabled'].includes(c.pool.atomics as string)) {
+    errors.push(`pool.atomics: must be one of sync, async, disabled, got ${JSON.stringify(c.pool.atomics)}`);
+  }
+  checkInt(errors, 'bidding.tmaxMarginMs', c.bidding.tmaxMarginMs, 0, 10_000);
+  checkString(errors, 'bidding.seatId', c.bidding.seatId);
+  checkString(errors, 'bidding.campaignsFile', c.bidding.campaignsFile);
+  const fx = c.bidding.fxRates as unknown;
+  if (typeof fx !== 'object' || fx === null || Array.isArray(fx)) {
+    errors.push('bidding.fxRates: must be an object of currency code to rate');
+  } else {
+    for (const [cur, rate] of Object.entries(fx as Record<string, unknown>)) {
+      if (!/^[A-Z]{3}$/.test(cur)) errors.push(`bidding.fxRates.${cur}: currency must be 3 upper-case letters`);
+      if (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate)) {
+        errors.push(`bidding.fxRates.${cur}: rate must be a positive number`);
+      }
+    }
+  }
+  checkString(errors, 'model.name', c.model.name);
+  checkString(errors, 'model.dir', c.model.dir);
+  if (typeof c.testHooks !== 'boolean') errors.push('testHooks: must be a boolean');
+  return errors;
+}
+
+/**
+ * Resolves the configuration from defaults, BIDDER_CONFIG and BIDDER_* variables.
+ * Relative paths in the file resolve against the file's folder; in the environment,
+ * against the working directory.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectRoot()): ConfigResult {
+  const errors: string[] = [];
+  const config = defaultConfig(root);
+  const file = env.BIDDER_CONFIG;
+  if (file) {
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      mergeFile(config as unknown as Record<string, unknown>, parsed, '', errors);
+      const dir = resolve(file, '..');
+      if (parsed.bidding && typeof (parsed.bidding as Record<string, unknown>).campaignsFile === 'string') {
+        config.bidding.campaignsFile = resolve(dir, config.bidding.campaignsFile);
+      }
+      if (parsed.model && typeof (parsed.model as Record<string, unknown>).dir === 'string') {
+        config.model.dir = resolve(dir, config.model.dir);
+      }
+    } catch (err) {
+      errors.push(`BIDDER_CONFIG (${file}): ${(err as Error).message}`);
+    }
+  }
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('BIDDER_') || raw === undefined || ENV_NOT_CONFIG.has(name)) continue;
+    const spec = ENV_VARS[name];
+    if (!spec) {
+      errors.push(`${name}: unknown BIDDER_* variable`);
+      continue;
+    }
+    const value = parseEnvValue(name, raw, spec, errors);
+    if (value === undefined) continue;
+    if (spec.path === 'bidding.campaignsFile' || spec.path === 'model.dir') {
+      setPath(config as unknown as Record<string, unknown>, spec.path, resolve(value as string));
+    } else {
+      setPath(config as unknown as Record<string, unknown>, spec.path, value);
+    }
+  }
+  errors.push(...validateConfig(config));
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}

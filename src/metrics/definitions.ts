@@ -1,0 +1,105 @@
+/**
+ * Every metric the bidder exports, defined once and shared by the front end and the
+ * workers so both build the identical shared-memory layout. Label values are all
+ * created here, before traffic arrives.
+ */
+import { ALL_NO_BID_REASONS } from '../decisioning/no-bid-reasons';
+import { type CounterDef, type HistogramDef, MetricsLayout } from './shared-metrics';
+
+/** Stages of a request, in the order it passes them. */
+export const STAGES = ['receive', 'queue', 'score', 'respond', 'total'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const M = {
+  requests: 'bidder_requests_total',
+  bids: 'bidder_bids_total',
+  bidPrice: 'bidder_bid_price_usd',
+  stageDuration: 'bidder_request_stage_duration_seconds',
+  batchSize: 'bidder_pool_batch_requests',
+  workerBusy: 'bidder_pool_worker_busy_seconds_total',
+  modelRun: 'bidder_model_inference_duration_seconds',
+  modelRows: 'bidder_model_rows_total',
+} as const;
+
+const LATENCY_BUCKETS_S = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+const PRICE_BUCKETS_USD = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 50];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+/**
+ * The outcome of a request as one small integer that crosses the thread boundary:
+ * 0 is a bid, then each no-bid reason, then each error code. Its label pair is
+ * (outcome, reason) on bidder_requests_total.
+ */
+export class OutcomeTable {
+  readonly labels: [outcome: string, reason: string][] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(errorCodes: readonly string[]) {
+    this.add('bid', 'none');
+    for (const r of ALL_NO_BID_REASONS) this.add('no_bid', r);
+    for (const c of errorCodes) this.add('error', c);
+  }
+
+  private add(outcome: string, reason: string): void {
+    this.index.set(`${outcome}:${reason}`, this.labels.length);
+    this.labels.push([outcome, reason]);
+  }
+
+  get bid(): number {
+    return 0;
+  }
+
+  noBid(reason: string): number {
+    return this.lookup('no_bid', reason);
+  }
+
+  error(code: string): number {
+    return this.lookup('error', code);
+  }
+
+  private lookup(outcome: string, reason: string): number {
+    const i = this.index.get(`${outcome}:${reason}`);
+    if (i === undefined) throw new Error(`unknown outcome ${outcome}:${reason}`);
+    return i;
+  }
+}
+
+export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: number): MetricsLayout {
+  const counters: CounterDef[] = [
+    {
+      name: M.requests,
+      help: 'Bid requests answered, by outcome (bid, no_bid, error) and reason (no-bid reason or error code).',
+      labelNames: ['outcome', 'reason'],
+      series: outcomes.labels,
+    },
+    { name: M.bids, help: 'Bids returned (one per winning impression).', labelNames: [], series: [[]] },
+    {
+      name: M.workerBusy,
+      help: 'Seconds each pool worker spent processing batches.',
+      labelNames: ['worker'],
+      series: Array.from({ length: maxWorkerSlots }, (_, i) => [String(i + 1)]),
+    },
+    { name: M.modelRows, help: 'Candidate rows scored by the model.', labelNames: [], series: [[]] },
+  ];
+  const histograms: HistogramDef[] = [
+    {
+      name: M.stageDuration,
+      help: 'Time spent in each stage of a bid request (receive, queue, score, respond, total).',
+      labelNames: ['stage'],
+      series: STAGES.map((s) => [s]),
+      buckets: LATENCY_BUCKETS_S,
+    },
+    { name: M.bidPrice, help: 'Bid prices (CPM, USD).', labelNames: [], series: [[]], buckets: PRICE_BUCKETS_USD },
+    { name: M.batchSize, help: 'Requests per pool task.', labelNames: [], series: [[]], buckets: BATCH_BUCKETS },
+    {
+      name: M.modelRun,
+      help: 'Duration of one batched model run (session.run) in a worker.',
+      labelNames: [],
+      series: [[]],
+      buckets: LATENCY_BUCKETS_S,
+    },
+  ];
+  return new MetricsLayout(counters, histograms);
+}

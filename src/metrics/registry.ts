@@ -1,0 +1,100 @@
+/**
+ * The process's Prometheus registry. Counters and histograms that threads record into
+ * shared memory are exposed by metric objects that sum every slot when scraped; gauges
+ * read the pool's state at scrape time. Nothing here runs on the request path.
+ */
+import client, { Registry } from 'prom-client';
+import type { MetricsLayout } from './shared-metrics';
+import { SlotReader } from './shared-metrics';
+
+type MetricValue = { value: number; labels: Record<string, string | number>; metricName?: string };
+
+function labelsOf(names: readonly string[], values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]] = values[i];
+  return out;
+}
+
+/** A prom-client compatible metric whose values come from shared memory. */
+class SharedMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    private readonly read: () => MetricValue[],
+  ) {}
+  get(): { name: string; help: string; type: string; values: MetricValue[]; aggregator: string } {
+    return { name: this.name, help: this.help, type: this.type, values: this.read(), aggregator: this.aggregator };
+  }
+}
+
+export interface PoolGauges {
+  pendingRequests(): number;
+  inFlightBatches(): number;
+  threads(): number;
+  slabSegmentsInUse(): number;
+}
+
+export function createRegistry(
+  layout: MetricsLayout,
+  buffer: SharedArrayBuffer,
+  pool: PoolGauges,
+  model: { name: string; version: string },
+): Registry {
+  const registry = new Registry();
+  const reader = new SlotReader(layout, buffer);
+
+  for (const { def, offsets } of layout.counters) {
+    registry.registerMetric(
+      new SharedMetric(def.name, def.help, 'counter', () =>
+        def.series.map((values, i) => ({ value: reader.sum(offsets[i]), labels: labelsOf(def.labelNames, values) })),
+      ) as unknown as client.Metric,
+    );
+  }
+  for (const { def, offsets } of layout.histograms) {
+    registry.registerMetric(
+      new SharedMetric(def.name, def.help, 'histogram', () => {
+        const values: MetricValue[] = [];
+        def.series.forEach((labelValues, i) => {
+          const base = labelsOf(def.labelNames, labelValues);
+          let cumulative = 0;
+          for (let b = 0; b <= def.buckets.length; b++) {
+            cumulative += reader.sum(offsets[i] + b);
+            const le = b < def.buckets.length ? def.buckets[b] : '+Inf';
+            values.push({ value: cumulative, labels: { ...base, le }, metricName: `${def.name}_bucket` });
+          }
+          values.push({ value: reader.sum(offsets[i] + def.buckets.length + 1), labels: base, metricName: `${def.name}_sum` });
+          values.push({ value: cumulative, labels: base, metricName: `${def.name}_count` });
+        });
+        return values;
+      }) as unknown as client.Metric,
+    );
+  }
+
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  gauge('bidder_pool_queue_depth_requests', 'Requests waiting for a free pool worker.', pool.pendingRequests);
+  gauge('bidder_pool_inflight_batches', 'Batches being processed by pool workers.', pool.inFlightBatches);
+  gauge('bidder_pool_threads', 'Live pool worker threads.', pool.threads);
+  gauge('bidder_receive_slab_segments_in_use', 'Segments of the shared receive buffer holding request bodies.', pool.slabSegmentsInUse);
+
+  const info = new client.Gauge({
+    name: 'bidder_model_info',
+    help: 'The model scoring bids (always 1).',
+    labelNames: ['name', 'version'],
+    registers: [registry],
+  });
+  info.set({ name: model.name, version: model.version }, 1);
+
+  client.collectDefaultMetrics({ register: registry });
+  return registry;
+}

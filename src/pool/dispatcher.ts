@@ -1,0 +1,247 @@
+/**
+ * Adaptive batching between the front end and the scoring pool.
+ *
+ * A request whose body is complete waits in `pending` until a worker has room. Pending
+ * requests are flushed once per event-loop turn (setImmediate, after uWS has handled
+ * every socket that was readable) and whenever a worker hands back a batch. So under a
+ * light load a request goes alone and at once; under a heavy one requests pile up while
+ * the workers are busy and leave together in the next batch: the per-task cost of a
+ * piscina round trip is paid per batch, and no request waits behind a batch that was
+ * sealed before it arrived, because the dispatcher never submits more batches than the
+ * workers can hold (piscina's own queue stays empty).
+ *
+ * Every request is answered exactly once: by its worker's reply, or by a no-bid when
+ * the worker dies, the queue sheds it, or the hard timeout passes first.
+ */
+import {
+  kReqArrivedAt,
+  kReqFlags,
+  kReqId,
+  kReqLength,
+  kReqOffset,
+  kReqReceivedAt,
+  kTaskCount,
+  kTaskDispatchedAt,
+  requestBase,
+  taskWords,
+} from '../codec/request-batch';
+import { Encoding } from 'flatbuffers';
+import { readBatchReply, Reply } from '../codec/reply-batch';
+import { NoBidReason } from '../decisioning/no-bid-reasons';
+import { monoNowMs } from '../util/clock';
+import type { ReceiveSlab } from './receive-slab';
+
+/** One request as the dispatcher sees it; the server extends it with its response handle. */
+export interface BidJob {
+  arrivedAt: number;
+  receivedAt: number;
+  /** Body location in the receive slab. */
+  offset: number;
+  length: number;
+  flags: number;
+  /** Set once an answer was written (or the client went away); later answers are dropped. */
+  done: boolean;
+}
+
+/** Where answers go: the server writes them to the client. */
+export interface JobSink<J extends BidJob> {
+  answer(job: J, status: number, outcome: number, body: Uint8Array | null, startedAt: number, finishedAt: number): void;
+  noBid(job: J, reason: NoBidReason): void;
+}
+
+export interface PoolRunner {
+  readonly capacity: number;
+  run(task: ArrayBuffer): Promise<ArrayBuffer>;
+}
+
+export interface DispatcherOptions {
+  maxBatchSize: number;
+  maxPendingRequests: number;
+  maxQueueDelayMs: number;
+  hardTimeoutMs: number;
+}
+
+interface Batch<J> {
+  jobs: J[];
+  dispatchedAt: number;
+}
+
+const kSweepIntervalMs = 5;
+
+export class Dispatcher<J extends BidJob> {
+  private pending: J[] = [];
+  private pendingHead = 0;
+  private readonly inFlight = new Set<Batch<J>>();
+  private flushScheduled = false;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly reply = new Reply();
+  private idleWaiters: (() => void)[] = [];
+  private readonly flushNow = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly pool: PoolRunner,
+    private readonly slab: ReceiveSlab,
+    private readonly sink: JobSink<J>,
+    private readonly options: DispatcherOptions,
+  ) {
+    this.sweepTimer = setInterval(() => this.sweep(), kSweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  pendingCount(): number {
+    return this.pending.length - this.pendingHead;
+  }
+
+  inFlightBatches(): number {
+    return this.inFlight.size;
+  }
+
+  /** Queues a request whose body is complete in the slab. */
+  submit(job: J): void {
+    if (this.pendingCount() >= this.options.maxPendingRequests) {
+      this.slab.free(job.offset);
+      this.sink.noBid(job, NoBidReason.Overloaded);
+      return;
+    }
+    this.pending.push(job);
+    if (!this.flushScheduled && this.inFlight.size < this.pool.capacity) {
+      this.flushScheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  /** Resolves once nothing is pending or in flight (for a graceful drain). */
+  whenIdle(): Promise<void> {
+    if (this.pendingCount() === 0 && this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  private flush(): void {
+    const capacity = this.pool.capacity;
+    while (this.pendingCount() > 0 && this.inFlight.size < capacity) {
+      // Spread what is waiting over the workers that are free rather than filling one.
+      const free = capacity - this.inFlight.size;
+      const size = Math.min(this.options.maxBatchSize, Math.ceil(this.pendingCount() / free));
+      const jobs: J[] = [];
+      while (jobs.length < size && this.pendingCount() > 0) {
+        const job = this.pending[this.pendingHead++];
+        if (job.done) this.slab.free(job.offset); // the client went away while it waited
+        else jobs.push(job);
+      }
+      if (jobs.length > 0) this.dispatch(jobs);
+    }
+    this.compactPending();
+    this.notifyIfIdle();
+  }
+
+  private dispatch(jobs: J[]): void {
+    const words = new Float64Array(taskWords(jobs.length));
+    const now = monoNowMs();
+    words[kTaskCount] = jobs.length;
+    words[kTaskDispatchedAt] = now;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i];
+      const base = requestBase(i);
+      words[base + kReqId] = i;
+      words[base + kReqArrivedAt] = job.arrivedAt;
+      words[base + kReqReceivedAt] = job.receivedAt;
+      words[base + kReqOffset] = job.offset;
+      words[base + kReqLength] = job.length;
+      words[base + kReqFlags] = job.flags;
+    }
+    const batch: Batch<J> = { jobs, dispatchedAt: now };
+    this.inFlight.add(batch);
+    this.pool.run(words.buffer).then(
+      (buffer) => this.onReply(batch, buffer),
+      () => this.onFailure(batch),
+    );
+  }
+
+  private onReply(batch: Batch<J>, buffer: ArrayBuffer): void {
+    this.inFlight.delete(batch);
+    const message = readBatchReply(buffer);
+    const startedAt = message.startedAtMs();
+    const finishedAt = message.finishedAtMs();
+    const n = message.repliesLength();
+    const jobs = batch.jobs;
+    const answered = new Uint8Array(jobs.length);
+    for (let i = 0; i < n; i++) {
+      const r = message.replies(i, this.reply)!;
+      const idx = r.requestId();
+      const job = jobs[idx];
+      if (job === undefined) continue;
+      answered[idx] = 1;
+      this.slab.free(job.offset);
+      if (job.done) continue;
+      job.done = true;
+      this.sink.answer(job, r.status(), r.outcome(), r.body(Encoding.UTF8_BYTES) as Uint8Array | null, startedAt, finishedAt);
+    }
+    // A reply that leaves a request out is a worker bug; never leave the client hanging.
+    for (let i = 0; i < jobs.length; i++) {
+      if (answered[i] === 0) this.release(jobs[i], NoBidReason.WorkerFailed);
+    }
+    this.flush();
+  }
+
+  private onFailure(batch: Batch<J>): void {
+    this.inFlight.delete(batch);
+    for (const job of batch.jobs) this.release(job, NoBidReason.WorkerFailed);
+    this.flush();
+  }
+
+  private release(job: J, reason: NoBidReason): void {
+    this.slab.free(job.offset);
+    if (job.done) return;
+    job.done = true;
+    this.sink.noBid(job, reason);
+  }
+
+  /** Sheds requests that waited too long for a worker and answers ones stuck past the hard timeout. */
+  private sweep(): void {
+    const now = monoNowMs();
+    const queueLimit = now - this.options.maxQueueDelayMs;
+    while (this.pendingCount() > 0) {
+      const job = this.pending[this.pendingHead];
+      if (!job.done && job.receivedAt > queueLimit) break;
+      this.pendingHead++;
+      this.release(job, NoBidReason.Overloaded);
+    }
+    this.compactPending();
+    const hardLimit = now - this.options.hardTimeoutMs;
+    for (const batch of this.inFlight) {
+      if (batch.dispatchedAt > hardLimit) continue;
+      for (const job of batch.jobs) {
+        // The worker may still read the body: keep its slab region until the batch returns.
+        if (job.done || job.arrivedAt > hardLimit) continue;
+        job.done = true;
+        this.sink.noBid(job, NoBidReason.TmaxExceeded);
+      }
+    }
+    this.notifyIfIdle();
+  }
+
+  private compactPending(): void {
+    if (this.pendingHead === 0) return;
+    if (this.pendingHead >= this.pending.length) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || this.pendingCount() > 0 || this.inFlight.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

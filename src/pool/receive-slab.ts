@@ -1,0 +1,59 @@
+/**
+ * Shared receive buffer for request bodies. The front end copies each body once, chunk
+ * by chunk, into a region reserved here from its content-length; workers read it in
+ * place (no transfer, no second copy). The region is released when the worker's answer
+ * for that request comes back.
+ *
+ * Allocation is a bump pointer inside fixed-size segments with a live-region count per
+ * segment: O(1) alloc and free, no fragmentation bookkeeping. A full segment is left
+ * for the next one that is empty; when none is empty the slab is full and the caller
+ * sheds the request. Only the front-end thread allocates and frees.
+ */
+export class ReceiveSlab {
+  readonly buffer: SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  private readonly live: Int32Array;
+  private current = 0;
+  private cursor = 0;
+  private segmentsInUse = 0;
+
+  constructor(readonly segmentBytes: number, readonly segments: number) {
+    this.buffer = new SharedArrayBuffer(segmentBytes * segments);
+    this.bytes = new Uint8Array(this.buffer);
+    this.live = new Int32Array(segments);
+  }
+
+  /** Reserves `length` bytes; returns the offset, or -1 when no segment has room. */
+  alloc(length: number): number {
+    if (length > this.segmentBytes) return -1;
+    const seg = this.current;
+    if (this.live[seg] === 0) this.cursor = seg * this.segmentBytes;
+    if (this.cursor + length > (seg + 1) * this.segmentBytes) {
+      const next = this.findEmptySegment(seg);
+      if (next < 0) return -1;
+      this.current = next;
+      this.cursor = next * this.segmentBytes;
+    }
+    const offset = this.cursor;
+    this.cursor += length;
+    if (this.live[this.current]++ === 0) this.segmentsInUse++;
+    return offset;
+  }
+
+  free(offset: number): void {
+    const seg = (offset / this.segmentBytes) | 0;
+    if (--this.live[seg] === 0) this.segmentsInUse--;
+  }
+
+  inUse(): number {
+    return this.segmentsInUse;
+  }
+
+  private findEmptySegment(from: number): number {
+    for (let i = 1; i <= this.segments; i++) {
+      const s = (from + i) % this.segments;
+      if (this.live[s] === 0) return s;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The bid path inside a scoring worker, for one batch of raw requests:
+ * decode -> parse and validate -> tmax check -> request context -> candidates per imp
+ * (indexes) -> features -> ONE model run for every candidate of the batch -> price ->
+ * best candidate per imp -> BidResponse JSON, written into a flatbuffers BatchReply.
+ *
+ * Expected failures are values: a bad request is a 4xx reply, a no-bid is a 204 with
+ * its reason; nothing here throws for bad input.
+ */
+import { gunzipSync } from 'node:zlib';
+import {
+  kDelayShift,
+  kFlagGzip,
+  kFlagTestCrash,
+  kReqArrivedAt,
+  kReqFlags,
+  kReqLength,
+  kReqOffset,
+  kTaskCount,
+  requestBase,
+} from '../src/codec/request-batch';
+import type { ReplyWriter } from '../src/codec/reply-batch';
+import { buildBid, noBidReasonFor } from '../src/decisioning/bid-builder';
+import type { CampaignIndex } from '../src/decisioning/campaign-index';
+import type { Candidate, Creative, DecisionConfig } from '../src/decisioning/campaign-types';
+import { NoBidReason } from '../src/decisioning/no-bid-reasons';
+import { priceCandidate } from '../src/decisioning/pricing';
+import { impFloorUsd, prepareRequest, type RequestContext } from '../src/decisioning/request-context';
+import { errorBody, requestError, type RequestError } from '../src/errors';
+import { FeatureEncoder, type CandidateKeys } from '../src/features/feature-encoder';
+import { M, type OutcomeTable } from '../src/metrics/definitions';
+import type { HistogramHandle, SlotWriter } from '../src/metrics/shared-metrics';
+import { parseBidRequest } from '../src/openrtb/parse-request';
+import { buildBidResponse, serializeBidResponse } from '../src/openrtb/response';
+import type { Bid, BidRequest } from '../src/openrtb/types';
+import { monoNowMs } from '../src/util/clock';
+import type { Scorer } from './onnx-scorer';
+
+export interface EngineOptions {
+  decision: DecisionConfig;
+  seatId: string;
+  tmaxMarginMs: number;
+  maxBodyBytes: number;
+  testHooks: boolean;
+  /** Distinguishes bid ids across workers and restarts. */
+  idPrefix: string;
+}
+
+/** Per-request state of the batch being processed; reused across batches. */
+interface RequestState {
+  status: number;
+  outcome: number;
+  body: string | null;
+  req: BidRequest | null;
+  ctx: RequestContext | null;
+  deadline: number;
+  /** Rows [firstRow, endRow) of the model input belong to this request. */
+  firstRow: number;
+  endRow: number;
+  candidates: number;
+}
+
+function newState(): RequestState {
+  return { status: 0, outcome: 0, body: null, req: null, ctx: null, deadline: Infinity, firstRow: 0, endRow: 0, candidates: 0 };
+}
+
+const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+export class BidEngine {
+  private readonly encoder = new FeatureEncoder();
+  private readonly states: RequestState[] = [];
+  /** Per model row: its candidate, impression index and floor. */
+  private rowCandidate: Candidate[] = [];
+  private rowImp: Int32Array = new Int32Array(1024);
+  private rowFloor: Float64Array = new Float64Array(1024);
+  private ctr: Float32Array = new Float32Array(1024);
+  private readonly scratch: Candidate[] = [];
+  private readonly keysByCreative = new Map<Creative, CandidateKeys>();
+  private readonly slabText: Buffer;
+  private readonly noBidOutcome: Record<string, number> = {};
+  private readonly bidsCounter: number;
+  private readonly rowsCounter: number;
+  private readonly priceHistogram: HistogramHandle;
+  private readonly modelHistogram: HistogramHandle;
+  private bidSeq = 0;
+
+  constructor(
+    private readonly index: CampaignIndex,
+    private readonly scorer: Scorer,
+    private readonly outcomes: OutcomeTable,
+    private readonly metrics: SlotWriter,
+    slab: SharedArrayBuffer,
+    private readonly options: EngineOptions,
+  ) {
+    this.slabText = Buffer.from(slab);
+    for (const c of index.compiled) {
+      for (const cr of c.campaign.creatives) {
+        this.keysByCreative.set(
+          cr,
+          FeatureEncoder.candidateKeys({
+            campaignId: c.campaign.id,
+            advertiserDomain: c.campaign.advertiserDomain,
+            iabCategory: c.campaign.iabCategories[0] ?? '',
+            creativeId: cr.id,
+            mediaType: cr.banner ? 'banner' : cr.video ? 'video' : cr.native ? 'native' : 'audio',
+            w: cr.banner?.w ?? cr.video?.w,
+            h: cr.banner?.h ?? cr.video?.h,
+          }),
+        );
+      }
+    }
+    for (const r of Object.values(NoBidReason)) this.noBidOutcome[r] = outcomes.noBid(r);
+    this.bidsCounter = metrics.layout.offset(M.bids);
+    this.rowsCounter = metrics.layout.offset(M.modelRows);
+    this.priceHistogram = metrics.histogram(M.bidPrice);
+    this.modelHistogram = metrics.histogram(M.modelRun);
+  }
+
+  /** Processes one task: descriptors in `task`, bodies in the shared slab. */
+  async processBatch(task: Float64Array, out: ReplyWriter): Promise<void> {
+    const count = task[kTaskCount];
+    const now = monoNowMs();
+    while (this.states.length < count) this.states.push(newState());
+    let rows = 0;
+    for (let i = 0; i < count; i++) {
+      const base = requestBase(i);
+      const state = this.states[i];
+      const flags = task[base + kReqFlags];
+      if (this.options.testHooks) this.applyTestHooks(flags);
+      const text = this.decode(task[base + kReqOffset], task[base + kReqLength], flags, state);
+      if (text === null) continue;
+      rows = this.prepare(text, task[base + kReqArrivedAt], now, state, rows);
+    }
+    if (rows > 0) await this.score(rows);
+    const finished = monoNowMs();
+    for (let i = 0; i < count; i++) {
+      const state = this.states[i];
+      if (state.status === 0) this.decide(state, finished);
+      out.add(i, state.status, state.outcome, state.body);
+      state.req = null;
+      state.ctx = null;
+      state.body = null;
+    }
+    this.rowCandidate.length = 0;
+  }
+
+  /** Runs one request end to end outside any batch (used to warm the JIT at start). */
+  async processText(text: string, out: ReplyWriter): Promise<void> {
+    const state = this.states[0] ?? (this.states[0] = newState());
+    const now = monoNowMs();
+    const rows = this.prepare(text, now, now, state, 0);
+    if (rows > 0) await this.score(rows);
+    if (state.status === 0) this.decide(state, monoNowMs());
+    out.add(0, state.status, state.outcome, state.body);
+    this.rowCandidate.length = 0;
+  }
+
+  private fail(state: RequestState, error: RequestError): void {
+    state.status = error.status;
+    state.outcome = this.outcomes.error(error.code);
+    state.body = errorBody(error);
+  }
+
+  private noBid(state: RequestState, reason: NoBidReason): void {
+    state.status = 204;
+    state.outcome = this.noBidOutcome[reason];
+    state.body = null;
+  }
+
+  private decode(offset: number, length: number, flags: number, state: RequestState): string | null {
+    state.status = 0;
+    state.candidates = 0;
+    state.firstRow = 0;
+    state.endRow = 0;
+    if ((flags & kFlagGzip) === 0) return this.slabText.toString('utf8', offset, offset + length);
+    try {
+      const inflated = gunzipSync(this.slabText.subarray(offset, offset + length), {
+        maxOutputLength: this.options.maxBodyBytes,
+      });
+      return inflated.toString('utf8');
+    } catch (err) {
+      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      this.fail(state, requestError(tooLarge ? 'BODY_TOO_LARGE' : 'BAD_GZIP', undefined, tooLarge ? 'request body is too large after gunzip' : undefined));
+      return null;
+    }
+  }
+
+  /** Parses, checks and collects model rows for one request; returns the new row count. */
+  private prepare(text: string, arrivedAt: number, now: number, state: RequestState, rows: number): number {
+    const parsed = parseBidRequest(text);
+    if (!parsed.ok) {
+      this.fail(state, parsed.error);
+      return rows;
+    }
+    const req = parsed.request;
+    state.req = req;
+    const tmax = req.tmax;
+    state.deadline = typeof tmax === 'number' && tmax > 0 ? arrivedAt + tmax - this.options.tmaxMarginMs : Infinity;
+    if (now > state.deadline) {
+      this.noBid(state, NoBidReason.TmaxExceeded);
+      return rows;
+    }
+    const prepared = prepareRequest(req, this.options.decision);
+    if (!prepared.ok) {
+      this.noBid(state, prepared.reason);
+      return rows;
+    }
+    const ctx = prepared.ctx;
+    state.ctx = ctx;
+    state.firstRow = rows;
+    const encoder = this.encoder;
+    encoder.beginRequest(req, now);
+    const imps = req.imp;
+    for (let j = 0; j < imps.length; j++) {
+      const imp = imps[j];
+      const floor = impFloorUsd(imp, ctx);
+      const n = this.index.candidatesFor(req, imp, ctx, this.scratch);
+      if (n === 0) continue;
+      encoder.beginImp(imp, floor);
+      this.ensureRows(rows + n);
+      for (let k = 0; k < n; k++) {
+        const cand = this.scratch[k];
+        const row = rows + k;
+        this.rowCandidate[row] = cand;
+        this.rowImp[row] = j;
+        this.rowFloor[row] = floor;
+        encoder.writeRow(this.keysByCreative.get(cand.creative)!, this.batchCat, this.batchNum, row);
+      }
+      rows += n;
+    }
+    state.endRow = rows;
+    state.candidates = rows - state.firstRow;
+    return rows;
+  }
+
+  /** Feature matrices for the whole batch; scored in chunks of the scorer's maxRows. */
+  private batchCat = new Int32Array(0);
+  private batchNum = new Float32Array(0);
+
+  private ensureRows(n: number): void {
+    const catWidth = this.scorer.cat.length / this.scorer.maxRows;
+    const numWidth = this.scorer.num.length / this.scorer.maxRows;
+    if (this.batchCat.length >= n * catWidth && this.rowImp.length >= n) return;
+    let cap = Math.max(1024, this.rowImp.length);
+    while (cap < n) cap *= 2;
+    const cat = new Int32Array(cap * catWidth);
+    cat.set(this.batchCat);
+    this.batchCat = cat;
+    const num = new Float32Array(cap * numWidth);
+    num.set(this.batchNum);
+    this.batchNum = num;
+    const imp = new Int32Array(cap);
+    imp.set(this.rowImp.subarray(0, Math.min(this.rowImp.length, cap)));
+    this.rowImp = imp;
+    const floor = new Float64Array(cap);
+    floor.set(this.rowFloor.subarray(0, Math.min(this.rowFloor.length, cap)));
+    this.rowFloor = floor;
+    this.ctr = new Float32Array(cap);
+  }
+
+  private async score(rows: number): Promise<void> {
+    const scorer = this.scorer;
+    const catWidth = scorer.cat.length / scorer.maxRows;
+    const numWidth = scorer.num.length / scorer.maxRows;
+    const started = monoNowMs();
+    for (let first = 0; first < rows; first += scorer.maxRows) {
+      const n = Math.min(scorer.maxRows, rows - first);
+      // The scorer's own arrays are the tensors' memory: one copy in, no copy for ORT.
+      scorer.cat.set(this.batchCat.subarray(first * catWidth, (first + n) * catWidth));
+      scorer.num.set(this.batchNum.subarray(first * numWidth, (first + n) * numWidth));
+      const ctr = await scorer.score(scorer.cat, scorer.num, n);
+      this.ctr.set(ctr.subarray(0, n), first);
+    }
+    this.metrics.observe(this.modelHistogram, (monoNowMs() - started) / 1000);
+    this.metrics.inc(this.rowsCounter, rows);
+  }
+
+  /** Prices every candidate of a request, keeps the best per impression, builds the answer. */
+  private decide(state: RequestState, now: number): void {
+    const req = state.req!;
+    const ctx = state.ctx!;
+    if (now > state.deadline) {
+      this.noBid(state, NoBidReason.TmaxExceeded);
+      return;
+    }
+    let bids: Bid[] | null = null;
+    let row = state.firstRow;
+    const end = state.endRow;
+    while (row < end) {
+      const imp = this.rowImp[row];
+      let bestRow = -1;
+      let bestPrice = 0;
+      for (; row < end && this.rowImp[row] === imp; row++) {
+        const price = priceCandidate(this.rowCandidate[row], this.ctr[row], this.rowFloor[row]);
+        if (price > bestPrice) {
+          bestPrice = price;
+          bestRow = row;
+        }
+      }
+      if (bestRow < 0) continue;
+      if (bids === null) bids = [];
+      const bidId = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
+      bids.push(buildBid(req, req.imp[imp], this.rowCandidate[bestRow], bestPrice, ctx, bidId));
+      this.metrics.observe(this.priceHistogram, bestPrice);
+    }
+    if (bids === null) {
+      this.noBid(state, noBidReasonFor(state.candidates, 0)!);
+      return;
+    }
+    this.metrics.inc(this.bidsCounter, bids.length);
+    const bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
+    state.status = 200;
+    state.outcome = this.outcomes.bid;
+    state.body = serializeBidResponse(buildBidResponse(req.id, bidid, bids, this.options.seatId));
+  }
+
+  private applyTestHooks(flags: number): void {
+    if ((flags & kFlagTestCrash) !== 0) process.exit(70);
+    const delay = flags >>> kDelayShift;
+    if (delay > 0) Atomics.wait(kSleepCell, 0, 0, delay);
+  }
+}
