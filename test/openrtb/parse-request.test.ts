@@ -88,7 +88,7 @@ t.test('error table and bodies', (t) => {
   const e = requestError('DUPLICATE_IMP_ID', 'imp[1].id', 'duplicate imp id "1"');
   t.equal(e.message, 'imp[1].id: duplicate imp id "1"');
   t.same(JSON.parse(errorBody(e)), { code: 'DUPLICATE_IMP_ID', message: 'imp[1].id: duplicate imp id "1"', field: 'imp[1].id' });
-  const statuses = new Set(ALL_ERROR_CODES.map((c) => ERRORS[c].status));
+  const statuses = new Set<number>(ALL_ERROR_CODES.map((c) => ERRORS[c].status));
   t.ok([400, 404, 405, 413, 415, 500, 503].every((s) => statuses.has(s)));
   t.end();
 });

@@ -15,7 +15,7 @@ function expectErr(t: Tap, mutate: (r: Record<string, any>) => void, code: strin
   if (field !== undefined) t.equal(e?.field, field);
   if (e && field !== undefined) t.ok(e.message.startsWith(field + ': '), 'message names the field: ' + e.message);
 }
-type Tap = typeof t;
+type Tap = Pick<typeof t, "equal" | "ok">;
 
 t.equal(validateBidRequest(base()), null, 'base request is valid');
 
