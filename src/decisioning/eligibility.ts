@@ -285,7 +285,7 @@ export function creativeFits(c: CompiledCampaign, cc: CompiledCreative, imp: Imp
 }
 
 /**
- * The deal this campaign bids through on this imp, as a fresh candidate factory input:
+ * The deal this campaign bids through on this imp:
  * first deal in the exchange's order that is ours (wseat), listed by the campaign, and whose
  * floor we can convert. Returns the deal index or -1.
  */
