@@ -1,0 +1,423 @@
+import t from 'tap';
+import { ReplyWriter } from '../../src/codec/reply-batch';
+import {
+  kReqArrivedAt,
+  kReqFlags,
+  kReqId,
+  kReqLength,
+  kReqOffset,
+  kReqReceivedAt,
+  kTaskCount,
+  kTaskDispatchedAt,
+  requestBase,
+} from '../../src/codec/request-batch';
+import { NoBidReason } from '../../src/decisioning/no-bid-reasons';
+import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type PoolRunner } from '../../src/pool/dispatcher';
+import { ReceiveSlab } from '../../src/pool/receive-slab';
+import { monoNowMs } from '../../src/util/clock';
+
+interface TestJob extends BidJob {
+  name: string;
+}
+
+interface Call {
+  words: Float64Array;
+  resolve: (b: ArrayBuffer) => void;
+  reject: (e: Error) => void;
+}
+
+/** A pool whose tasks finish only when the test says so. */
+class FakePool implements PoolRunner {
+  readonly calls: Call[] = [];
+  constructor(readonly capacity: number) {}
+  run(task: ArrayBuffer): Promise<ArrayBuffer> {
+    return new Promise((resolve, reject) => this.calls.push({ words: new Float64Array(task), resolve, reject }));
+  }
+}
+
+type Answer = { job: TestJob; kind: 'answer'; status: number; outcome: number; body: string | null; startedAt: number; finishedAt: number };
+type NoBid = { job: TestJob; kind: 'noBid'; reason: NoBidReason };
+
+class FakeSink implements JobSink<TestJob> {
+  readonly events: (Answer | NoBid)[] = [];
+  answer(job: TestJob, status: number, outcome: number, body: Uint8Array | null, startedAt: number, finishedAt: number): void {
+    // Copy now: the bytes are a view into the reply buffer.
+    const text = body === null ? null : new TextDecoder().decode(body.slice());
+    this.events.push({ job, kind: 'answer', status, outcome, body: text, startedAt, finishedAt });
+  }
+  noBid(job: TestJob, reason: NoBidReason): void {
+    this.events.push({ job, kind: 'noBid', reason });
+  }
+  of(name: string): (Answer | NoBid)[] {
+    return this.events.filter((e) => e.job.name === name);
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000 };
+
+function setup(capacity: number, opts: Partial<DispatcherOptions> = {}) {
+  const pool = new FakePool(capacity);
+  const slab = new ReceiveSlab(64 * 1024, 4);
+  const frees: number[] = [];
+  const realFree = slab.free.bind(slab);
+  slab.free = (offset: number): void => {
+    frees.push(offset);
+    realFree(offset);
+  };
+  const sink = new FakeSink();
+  const d = new Dispatcher<TestJob>(pool, slab, sink, { ...defaults, ...opts });
+  const jobs: TestJob[] = [];
+  const job = (name: string, length = 100, arrivedAt = monoNowMs()): TestJob => {
+    const offset = slab.alloc(length);
+    if (offset < 0) throw new Error('slab full in test');
+    const j: TestJob = { name, arrivedAt, receivedAt: monoNowMs(), offset, length, flags: jobs.length, done: false };
+    jobs.push(j);
+    return j;
+  };
+  return { pool, slab, sink, d, job, jobs, frees };
+}
+
+/** Ids carried by a task (its positions in the batch). */
+function taskIds(c: Call): number[] {
+  const n = c.words[kTaskCount];
+  return Array.from({ length: n }, (_, i) => c.words[requestBase(i) + kReqId]);
+}
+
+/** Replies to every id in the task (or only `only`) with 200/outcome 0/body "ok-<id>". */
+function reply(c: Call, only?: number[], started = 1, finished = 2): void {
+  const w = new ReplyWriter();
+  w.begin();
+  for (const id of only ?? taskIds(c)) w.add(id, 200, 0, `ok-${id}`);
+  c.resolve(w.finish(1, started, finished));
+}
+
+t.test('requests submitted in one turn are dispatched together after setImmediate', async (t) => {
+  const { pool, d, job, sink } = setup(1);
+  const a = job('a', 10);
+  const b = job('b', 20);
+  const c = job('c', 30);
+  const before = monoNowMs();
+  d.submit(a);
+  d.submit(b);
+  d.submit(c);
+  t.equal(pool.calls.length, 0, 'nothing dispatched synchronously');
+  t.equal(d.pendingCount(), 3);
+  await tick();
+  t.equal(pool.calls.length, 1, 'one batch');
+  t.equal(d.pendingCount(), 0);
+  t.equal(d.inFlightBatches(), 1);
+  const w = pool.calls[0].words;
+  t.equal(w[kTaskCount], 3);
+  t.ok(w[kTaskDispatchedAt] >= before && w[kTaskDispatchedAt] <= monoNowMs(), 'dispatchedAt is monoNowMs');
+  [a, b, c].forEach((j, i) => {
+    const base = requestBase(i);
+    t.equal(w[base + kReqId], i);
+    t.equal(w[base + kReqOffset], j.offset);
+    t.equal(w[base + kReqLength], j.length);
+    t.equal(w[base + kReqArrivedAt], j.arrivedAt);
+    t.equal(w[base + kReqReceivedAt], j.receivedAt);
+    t.equal(w[base + kReqFlags], j.flags);
+  });
+  t.equal(sink.events.length, 0);
+  d.close();
+});
+
+t.test('never more than capacity batches in flight; the backlog leaves when a batch returns', async (t) => {
+  const { pool, d, job, slab } = setup(2);
+  d.submit(job('a'));
+  await tick();
+  d.submit(job('b'));
+  await tick();
+  t.equal(pool.calls.length, 2);
+  t.equal(d.inFlightBatches(), 2);
+  for (let i = 0; i < 5; i++) d.submit(job(`p${i}`));
+  await tick();
+  await tick();
+  t.equal(pool.calls.length, 2, 'no third batch while both workers are busy');
+  t.equal(d.pendingCount(), 5);
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(pool.calls.length, 3, 'returned batch frees a worker');
+  t.equal(pool.calls[2].words[kTaskCount], 5, 'everything waiting goes to the one free worker');
+  t.equal(d.inFlightBatches(), 2);
+  reply(pool.calls[1]);
+  reply(pool.calls[2]);
+  await d.whenIdle();
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('pending requests spread across free capacity: 10 pending, 2 free -> 5 + 5', async (t) => {
+  const { pool, d, job } = setup(2);
+  for (let i = 0; i < 10; i++) d.submit(job(`j${i}`));
+  await tick();
+  t.same(pool.calls.map((c) => c.words[kTaskCount]), [5, 5]);
+  t.same(taskIds(pool.calls[0]), [0, 1, 2, 3, 4], 'ids are positions in the batch');
+  t.same(pool.calls[1].words[requestBase(0) + kReqFlags], 5, 'second batch starts with the sixth job');
+  d.close();
+});
+
+t.test('uneven spread rounds up: 7 pending, 3 free -> 3 + 2 + 2', async (t) => {
+  const { pool, d, job } = setup(3);
+  for (let i = 0; i < 7; i++) d.submit(job(`j${i}`));
+  await tick();
+  t.same(pool.calls.map((c) => c.words[kTaskCount]), [3, 2, 2]);
+  d.close();
+});
+
+t.test('batch size is capped by maxBatchSize', async (t) => {
+  const { pool, d, job } = setup(1, { maxBatchSize: 4 });
+  for (let i = 0; i < 10; i++) d.submit(job(`j${i}`, 10));
+  await tick();
+  t.same(pool.calls.map((c) => c.words[kTaskCount]), [4]);
+  reply(pool.calls[0]);
+  await tick();
+  reply(pool.calls[1]);
+  await tick();
+  t.same(pool.calls.map((c) => c.words[kTaskCount]), [4, 4, 2]);
+  d.close();
+});
+
+t.test("the reply's answers reach the sink with status, outcome, body bytes and worker times", async (t) => {
+  const { pool, d, job, sink, slab } = setup(1);
+  const a = job('a');
+  const b = job('b');
+  d.submit(a);
+  d.submit(b);
+  await tick();
+  const w = new ReplyWriter();
+  w.begin();
+  // Out of order, one with a body, one without.
+  w.add(1, 204, 3, null);
+  w.add(0, 200, 0, '{"id":"x","adm":"é"}');
+  pool.calls[0].resolve(w.finish(1, 100.5, 101.25));
+  await tick();
+  t.same(
+    sink.events.map((e) => ({ ...e, job: e.job.name })),
+    [
+      { job: 'b', kind: 'answer', status: 204, outcome: 3, body: null, startedAt: 100.5, finishedAt: 101.25 },
+      { job: 'a', kind: 'answer', status: 200, outcome: 0, body: '{"id":"x","adm":"é"}', startedAt: 100.5, finishedAt: 101.25 },
+    ],
+  );
+  t.ok(a.done && b.done, 'answered jobs are marked done');
+  t.equal(slab.inUse(), 0);
+  t.equal(d.inFlightBatches(), 0);
+  d.close();
+});
+
+t.test("a rejected run answers every job of the batch with worker_failed", async (t) => {
+  const { pool, d, job, sink, slab, frees, jobs } = setup(1);
+  for (let i = 0; i < 3; i++) d.submit(job(`j${i}`));
+  await tick();
+  pool.calls[0].reject(new Error('worker died'));
+  await tick();
+  t.equal(sink.events.length, 3);
+  t.ok(sink.events.every((e) => e.kind === 'noBid' && e.reason === NoBidReason.WorkerFailed));
+  t.same(frees.slice().sort(), jobs.map((j) => j.offset).sort(), 'each region freed once');
+  t.equal(slab.inUse(), 0);
+  t.equal(d.inFlightBatches(), 0);
+  d.close();
+});
+
+t.test('a reply that leaves a job out answers that job worker_failed', async (t) => {
+  const { pool, d, job, sink, slab, frees, jobs } = setup(1);
+  for (let i = 0; i < 3; i++) d.submit(job(`j${i}`));
+  await tick();
+  reply(pool.calls[0], [0, 2, 99]); // 99 names no job: ignored
+  await tick();
+  t.same(sink.of('j0').map((e) => e.kind), ['answer']);
+  t.same(sink.of('j2').map((e) => e.kind), ['answer']);
+  t.same(sink.of('j1'), [{ job: jobs[1], kind: 'noBid', reason: NoBidReason.WorkerFailed }]);
+  t.equal(sink.events.length, 3);
+  t.same(frees.slice().sort(), jobs.map((j) => j.offset).sort(), 'each region freed once');
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('aborted (done) jobs are not answered and their slab region is freed', async (t) => {
+  const { pool, d, job, sink, slab, frees, jobs } = setup(1);
+  const first = job('first');
+  d.submit(first);
+  await tick();
+  // Aborted while waiting for a worker.
+  const waiting = job('waiting');
+  const kept = job('kept');
+  d.submit(waiting);
+  d.submit(kept);
+  waiting.done = true;
+  // Aborted while its batch is in flight.
+  first.done = true;
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(pool.calls.length, 2);
+  t.same(taskIds(pool.calls[1]), [0]);
+  t.equal(pool.calls[1].words[requestBase(0) + kReqOffset], kept.offset, 'the aborted pending job was not dispatched');
+  t.same(sink.of('first'), [], 'in-flight aborted job not answered');
+  t.same(sink.of('waiting'), [], 'pending aborted job not answered');
+  reply(pool.calls[1]);
+  await tick();
+  t.same(sink.of('kept').map((e) => e.kind), ['answer']);
+  t.same(frees.slice().sort(), jobs.map((j) => j.offset).sort(), 'each region freed exactly once');
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('maxPendingRequests overflow answers overloaded at once and frees the region', async (t) => {
+  const { d, job, sink, frees } = setup(1, { maxPendingRequests: 2 });
+  d.submit(job('a'));
+  d.submit(job('b'));
+  const c = job('c');
+  d.submit(c);
+  t.same(sink.events, [{ job: c, kind: 'noBid', reason: NoBidReason.Overloaded }], 'synchronous');
+  t.same(frees, [c.offset]);
+  t.equal(d.pendingCount(), 2);
+  d.close();
+});
+
+t.test('a job pending longer than maxQueueDelayMs is shed as overloaded by the sweep', async (t) => {
+  const { pool, d, job, sink, slab } = setup(1, { maxQueueDelayMs: 30 });
+  d.submit(job('busy'));
+  await tick();
+  const old = job('old');
+  d.submit(old);
+  await sleep(10);
+  t.same(sink.of('old'), [], 'not shed before its deadline');
+  await sleep(60);
+  t.same(sink.of('old'), [{ job: old, kind: 'noBid', reason: NoBidReason.Overloaded }]);
+  t.equal(d.pendingCount(), 0);
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(pool.calls.length, 1, 'the shed job is never dispatched');
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('an in-flight job past hardTimeoutMs is answered tmax_exceeded once; the late reply only frees', async (t) => {
+  const { pool, d, job, sink, slab, frees } = setup(1, { hardTimeoutMs: 40 });
+  const a = job('a');
+  const b = job('b');
+  d.submit(a);
+  d.submit(b);
+  await tick();
+  await sleep(15);
+  t.equal(sink.events.length, 0, 'not before the hard timeout');
+  await sleep(60);
+  t.same(sink.events.map((e) => [e.job.name, e.kind === 'noBid' ? e.reason : e.kind]), [
+    ['a', NoBidReason.TmaxExceeded],
+    ['b', NoBidReason.TmaxExceeded],
+  ]);
+  t.same(frees, [], 'the worker may still read the bodies: regions kept until the reply');
+  t.equal(slab.inUse(), 1);
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(sink.events.length, 2, 'the late reply is not answered again');
+  t.same(frees.slice().sort(), [a.offset, b.offset].sort());
+  t.equal(slab.inUse(), 0);
+  await sleep(15);
+  t.equal(sink.events.length, 2, 'later sweeps do not answer again');
+  d.close();
+});
+
+t.test('the hard timeout counts from arrival, not from dispatch', async (t) => {
+  // A request that arrived long ago (slow upload, queueing) and was dispatched just now must
+  // be answered as soon as it is hardTimeoutMs old; the sweep skips a whole batch until the
+  // batch itself is hardTimeoutMs old (dispatcher.ts sweep: `batch.dispatchedAt > hardLimit`).
+  const hardTimeoutMs = 200;
+  const { d, job, sink } = setup(1, { hardTimeoutMs });
+  const late = job('late', 100, monoNowMs() - hardTimeoutMs - 20);
+  d.submit(late);
+  await tick();
+  await sleep(40);
+  t.same(sink.of('late').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.TmaxExceeded],
+    'answered within a few sweeps of its deadline');
+  d.close();
+});
+
+t.test('whenIdle resolves only when nothing is pending or in flight', async (t) => {
+  const { pool, d, job } = setup(1);
+  let idle = false;
+  await d.whenIdle();
+  t.pass('resolves at once when idle');
+  d.submit(job('a'));
+  d.submit(job('b'));
+  await tick();
+  d.submit(job('c'));
+  void d.whenIdle().then(() => {
+    idle = true;
+  });
+  await tick();
+  t.equal(idle, false, 'a batch in flight and a job pending');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(pool.calls.length, 2);
+  t.equal(idle, false, 'second batch in flight');
+  reply(pool.calls[1]);
+  await tick();
+  t.equal(idle, true);
+  d.close();
+});
+
+t.test('whenIdle: a job shed by the sweep no longer counts, the batch in flight still does', async (t) => {
+  const { pool, d, job, sink, slab } = setup(1, { maxQueueDelayMs: 20 });
+  d.submit(job('a'));
+  await tick();
+  const b = job('b');
+  d.submit(b);
+  let idle = false;
+  void d.whenIdle().then(() => {
+    idle = true;
+  });
+  await sleep(60);
+  t.same(sink.of('b'), [{ job: b, kind: 'noBid', reason: NoBidReason.Overloaded }]);
+  t.equal(d.pendingCount(), 0);
+  t.equal(idle, false, 'a still in flight');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(idle, true);
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('mixed load: every job answered exactly once and every region freed exactly once', async (t) => {
+  const { pool, d, job, sink, slab, frees, jobs } = setup(3, { maxBatchSize: 5, maxPendingRequests: 40 });
+  let next = 0;
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 8; i++) d.submit(job(`r${round}-${next++}`, 50));
+    // abort one pending job per round
+    const pendingJob = jobs[jobs.length - 1];
+    pendingJob.done = true;
+    await tick();
+    // resolve, reject or partially reply to whatever is in flight
+    const open = pool.calls.filter((c) => !(c as Call & { settled?: boolean }).settled);
+    open.forEach((c, i) => {
+      (c as Call & { settled?: boolean }).settled = true;
+      if (i % 3 === 0) reply(c);
+      else if (i % 3 === 1) c.reject(new Error('boom'));
+      else reply(c, taskIds(c).slice(1));
+    });
+    await tick();
+  }
+  while (d.inFlightBatches() > 0 || d.pendingCount() > 0) {
+    for (const c of pool.calls) {
+      const s = c as Call & { settled?: boolean };
+      if (!s.settled) {
+        s.settled = true;
+        reply(c);
+      }
+    }
+    await tick();
+  }
+  await d.whenIdle();
+  const counts = new Map<string, number>();
+  for (const e of sink.events) counts.set(e.job.name, (counts.get(e.job.name) ?? 0) + 1);
+  const aborted = new Set(jobs.filter((j, i) => i % 8 === 7).map((j) => j.name));
+  for (const j of jobs) {
+    t.equal(counts.get(j.name) ?? 0, aborted.has(j.name) ? 0 : 1, `${j.name} answered ${aborted.has(j.name) ? 'never' : 'once'}`);
+  }
+  t.same(frees.slice().sort((x, y) => x - y), jobs.map((j) => j.offset).sort((x, y) => x - y), 'each region freed once');
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
