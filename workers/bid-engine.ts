@@ -19,7 +19,10 @@ import {
   kTaskCount,
   requestBase,
 } from '../src/codec/request-batch';
-import type { ReplyWriter } from '../src/codec/reply-batch';
+/** Where the engine puts each request's answer (the BatchReply writer, or an inline server). */
+export interface ReplySink {
+  add(requestId: number, status: number, outcome: number, body: string | null): void;
+}
 import { buildBid, noBidReasonFor } from '../src/decisioning/bid-builder';
 import type { CampaignIndex } from '../src/decisioning/campaign-index';
 import type { Candidate, Creative, DecisionConfig } from '../src/decisioning/campaign-types';
@@ -64,8 +67,24 @@ function newState(): RequestState {
   return { status: 0, outcome: 0, body: null, req: null, ctx: null, deadline: Infinity, firstRow: 0, endRow: 0, candidates: 0 };
 }
 
+function resetState(state: RequestState): void {
+  state.status = 0;
+  state.outcome = 0;
+  state.body = null;
+  state.req = null;
+  state.ctx = null;
+  state.deadline = Infinity;
+  state.firstRow = 0;
+  state.endRow = 0;
+  state.candidates = 0;
+}
+
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * Not reentrant: one batch (or one processText) at a time. Callers that may overlap
+ * (a worker holding two tasks, the inline peer) chain their calls.
+ */
 export class BidEngine {
   private readonly encoder = new FeatureEncoder();
   private readonly states: RequestState[] = [];
@@ -117,7 +136,7 @@ export class BidEngine {
   }
 
   /** Processes one task: descriptors in `task`, bodies in the shared slab. */
-  async processBatch(task: Float64Array, out: ReplyWriter): Promise<void> {
+  async processBatch(task: Float64Array, out: ReplySink): Promise<void> {
     const count = task[kTaskCount];
     const now = monoNowMs();
     while (this.states.length < count) this.states.push(newState());
@@ -145,8 +164,9 @@ export class BidEngine {
   }
 
   /** Runs one request end to end outside any batch (used to warm the JIT at start). */
-  async processText(text: string, out: ReplyWriter): Promise<void> {
+  async processText(text: string, out: ReplySink): Promise<void> {
     const state = this.states[0] ?? (this.states[0] = newState());
+    resetState(state);
     const now = monoNowMs();
     const rows = this.prepare(text, now, now, state, 0);
     if (rows > 0) await this.score(rows);
@@ -168,10 +188,7 @@ export class BidEngine {
   }
 
   private decode(offset: number, length: number, flags: number, state: RequestState): string | null {
-    state.status = 0;
-    state.candidates = 0;
-    state.firstRow = 0;
-    state.endRow = 0;
+    resetState(state);
     if ((flags & kFlagGzip) === 0) return this.slabText.toString('utf8', offset, offset + length);
     try {
       const inflated = gunzipSync(this.slabText.subarray(offset, offset + length), {

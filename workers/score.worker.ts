@@ -6,6 +6,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { readBatchReply, ReplyWriter } from '../src/codec/reply-batch';
+import { kTaskCount } from '../src/codec/request-batch';
 import { CampaignIndex } from '../src/decisioning/campaign-index';
 import { parseCampaigns } from '../src/decisioning/campaign-loader';
 import { ALL_ERROR_CODES } from '../src/errors';
@@ -68,13 +69,27 @@ async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
 
   Atomics.add(new Int32Array(data.control), kControlWorkersReady, 1);
 
-  return async function scoreBatch(task: ArrayBuffer): Promise<ArrayBuffer> {
+  const batchSize = metrics.histogram(M.batchSize);
+  const scoreBatch = async (task: ArrayBuffer): Promise<ArrayBuffer> => {
     const started = monoNowMs();
+    const words = new Float64Array(task);
+    metrics.observe(batchSize, words[kTaskCount]);
     writer.begin();
-    await engine.processBatch(new Float64Array(task), writer);
+    await engine.processBatch(words, writer);
     const finished = monoNowMs();
     metrics.inc(busy, (finished - started) / 1000);
     return transferable(writer.finish(slot, started, finished));
+  };
+
+  // With pool.maxBatchesPerWorker > 1 piscina hands this worker a second task while the
+  // first awaits session.run. The engine and the reply writer are single-batch state, so
+  // tasks run one after another; the second one only saves the round trip of waiting for
+  // the front end to send it (it is already here when the first finishes).
+  let tail: Promise<unknown> = Promise.resolve();
+  return (task: ArrayBuffer): Promise<ArrayBuffer> => {
+    const run = tail.then(() => scoreBatch(task));
+    tail = run.catch(() => undefined);
+    return run;
   };
 }
 

@@ -217,3 +217,6 @@ export async function postMany(
   await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, lane));
   return out;
 }
+
+/** The type of a subtest's `t`, for assertion helpers shared by subtests. */
+export type TapTest = Parameters<Parameters<typeof import('tap').test>[0]>[0];
