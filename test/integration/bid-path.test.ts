@@ -13,26 +13,13 @@ import {
   send,
   startTestBidder,
   type HttpResult,
+  type TapTest as Tap,
   type TestBidder,
 } from '../helpers/test-bidder';
+import { SIMPLE_BANNER } from '../helpers/requests';
 
 t.setTimeout(60_000);
 
-/** Shaped like the OpenRTB 2.6 "simple banner" example: one 300x250 imp on a site. */
-const SIMPLE_BANNER = {
-  id: '80ce30c53c16e6ede735f123ef6e32361bfc7b22',
-  at: 1,
-  cur: ['USD'],
-  imp: [{ id: '1', bidfloor: 0.03, banner: { h: 250, w: 300, pos: 0 } }],
-  site: {
-    id: '102855',
-    cat: ['IAB3-1'],
-    domain: 'www.foobar.com',
-    page: 'http://www.foobar.com/1234.html',
-    publisher: { id: '8953', name: 'foobar.com', cat: ['IAB3-1'], domain: 'foobar.com' },
-  },
-  user: { id: '55816b39711f9b5acf3b90e313ed29e51665623f' },
-};
 const SIMPLE_BANNER_TEXT = JSON.stringify(SIMPLE_BANNER);
 
 /** No campaign has a 1x1 creative. */
@@ -58,7 +45,6 @@ function errorOf(t: Tap, r: HttpResult): { code?: string; message?: string; fiel
     return {};
   }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 async function assertStillBids(t: Tap, why: string): Promise<void> {
   const r = await postBid(b.port, SIMPLE_BANNER_TEXT);
