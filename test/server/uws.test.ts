@@ -12,7 +12,7 @@ t.test('the native App listens on an ephemeral port and closes', async (t) => {
   const uws = loadNativeUws();
   const app = uws.App();
   app.get('/ping', (res) => {
-    res.end('pong');
+    res.end('pong', true); // close the connection so the test process can exit
   });
   const socket = await new Promise<unknown>((resolve) => app.listen('127.0.0.1', 0, resolve));
   t.ok(socket, 'listen succeeded');
