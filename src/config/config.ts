@@ -186,7 +186,8 @@ function mergeFile(base: Record<string, unknown>, file: unknown, path: string, e
   }
   for (const [key, value] of Object.entries(file as Record<string, unknown>)) {
     const at = path ? `${path}.${key}` : key;
-    if (!(key in base)) {
+    // Own keys only: a name inherited from Object.prototype (constructor, __proto__) is unknown too.
+    if (!Object.hasOwn(base, key)) {
       errors.push(`${at}: unknown setting`);
       continue;
     }

@@ -63,7 +63,8 @@ export interface DispatcherOptions {
 
 interface Batch<J> {
   jobs: J[];
-  dispatchedAt: number;
+  /** The earliest arrival in the batch: the hard timeout counts from arrival. */
+  oldestArrivedAt: number;
 }
 
 const kSweepIntervalMs = 5;
@@ -102,8 +103,7 @@ export class Dispatcher<J extends BidJob> {
   /** Queues a request whose body is complete in the slab. */
   submit(job: J): void {
     if (this.pendingCount() >= this.options.maxPendingRequests) {
-      this.slab.free(job.offset);
-      this.sink.noBid(job, NoBidReason.Overloaded);
+      this.release(job, NoBidReason.Overloaded);
       return;
     }
     this.pending.push(job);
@@ -146,8 +146,10 @@ export class Dispatcher<J extends BidJob> {
     const now = monoNowMs();
     words[kTaskCount] = jobs.length;
     words[kTaskDispatchedAt] = now;
+    let oldestArrivedAt = now;
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i];
+      if (job.arrivedAt < oldestArrivedAt) oldestArrivedAt = job.arrivedAt;
       const base = requestBase(i);
       words[base + kReqId] = i;
       words[base + kReqArrivedAt] = job.arrivedAt;
@@ -156,7 +158,7 @@ export class Dispatcher<J extends BidJob> {
       words[base + kReqLength] = job.length;
       words[base + kReqFlags] = job.flags;
     }
-    const batch: Batch<J> = { jobs, dispatchedAt: now };
+    const batch: Batch<J> = { jobs, oldestArrivedAt };
     this.inFlight.add(batch);
     this.pool.run(words.buffer).then(
       (buffer) => this.onReply(batch, buffer),
@@ -176,7 +178,8 @@ export class Dispatcher<J extends BidJob> {
       const r = message.replies(i, this.reply)!;
       const idx = r.requestId();
       const job = jobs[idx];
-      if (job === undefined) continue;
+      // An id out of range or named twice is a worker bug: never free a region twice.
+      if (job === undefined || answered[idx] === 1) continue;
       answered[idx] = 1;
       this.slab.free(job.offset);
       if (job.done) continue;
@@ -216,7 +219,7 @@ export class Dispatcher<J extends BidJob> {
     this.compactPending();
     const hardLimit = now - this.options.hardTimeoutMs;
     for (const batch of this.inFlight) {
-      if (batch.dispatchedAt > hardLimit) continue;
+      if (batch.oldestArrivedAt > hardLimit) continue;
       for (const job of batch.jobs) {
         // The worker may still read the body: keep its slab region until the batch returns.
         if (job.done || job.arrivedAt > hardLimit) continue;

@@ -25,6 +25,9 @@ export class ReceiveSlab {
 
   /** Reserves `length` bytes; returns the offset, or -1 when no segment has room. */
   alloc(length: number): number {
+    // An empty body still takes a byte: a zero-length region at a segment's end would
+    // otherwise start in the next segment and be freed from the wrong one.
+    if (length < 1) length = 1;
     if (length > this.segmentBytes) return -1;
     const seg = this.current;
     if (this.live[seg] === 0) this.cursor = seg * this.segmentBytes;

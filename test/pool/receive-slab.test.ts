@@ -81,8 +81,10 @@ t.test('a zero-length region at the end of a full segment is counted in the segm
   slab.free(empty);
   slab.free(full);
   t.equal(slab.inUse(), 0, 'everything freed: no segment in use');
-  t.equal(slab.alloc(SEG), 0, 'segment 0 is usable again');
-  t.equal(slab.alloc(SEG), SEG, 'segment 1 is usable again');
+  // Both segments are whole again, whichever the allocator visits first.
+  const a = slab.alloc(SEG);
+  const b = slab.alloc(SEG);
+  t.same([a, b].sort((x, y) => x - y), [0, SEG], 'segments 0 and 1 are usable again');
 });
 
 t.test('randomized: live regions never overlap and inUse matches a shadow model', async (t) => {
