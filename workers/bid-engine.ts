@@ -23,7 +23,7 @@ import {
 export interface ReplySink {
   add(requestId: number, status: number, outcome: number, body: string | null): void;
 }
-import { buildBid, noBidReasonFor } from '../src/decisioning/bid-builder';
+import { bidJson, bidResponseJson, noBidReasonFor } from '../src/decisioning/bid-builder';
 import type { CampaignIndex } from '../src/decisioning/campaign-index';
 import type { Candidate, Creative, DecisionConfig } from '../src/decisioning/campaign-types';
 import { NoBidReason } from '../src/decisioning/no-bid-reasons';
@@ -34,8 +34,7 @@ import { FeatureEncoder, type CandidateKeys } from '../src/features/feature-enco
 import { M, type OutcomeTable } from '../src/metrics/definitions';
 import type { HistogramHandle, SlotWriter } from '../src/metrics/shared-metrics';
 import { parseBidRequest } from '../src/openrtb/parse-request';
-import { buildBidResponse, serializeBidResponse } from '../src/openrtb/response';
-import type { Bid, BidRequest } from '../src/openrtb/types';
+import type { BidRequest } from '../src/openrtb/types';
 import { monoNowMs } from '../src/util/clock';
 import type { Scorer } from './onnx-scorer';
 
@@ -300,7 +299,7 @@ export class BidEngine {
       this.noBid(state, NoBidReason.TmaxExceeded);
       return;
     }
-    let bids: Bid[] | null = null;
+    let bids: string[] | null = null;
     let row = state.firstRow;
     const end = state.endRow;
     while (row < end) {
@@ -317,7 +316,7 @@ export class BidEngine {
       if (bestRow < 0) continue;
       if (bids === null) bids = [];
       const bidId = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
-      bids.push(buildBid(req, req.imp[imp], this.rowCandidate[bestRow], bestPrice, ctx, bidId));
+      bids.push(bidJson(req.imp[imp], this.rowCandidate[bestRow], bestPrice, ctx, bidId));
       this.metrics.observe(this.priceHistogram, bestPrice);
     }
     if (bids === null) {
@@ -328,7 +327,7 @@ export class BidEngine {
     const bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
     state.status = 200;
     state.outcome = this.outcomes.bid;
-    state.body = serializeBidResponse(buildBidResponse(req.id, bidid, bids, this.options.seatId));
+    state.body = bidResponseJson(req.id, bidid, ctx.currency, this.options.seatId, bids);
   }
 
   private applyTestHooks(flags: number): void {

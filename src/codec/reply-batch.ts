@@ -12,6 +12,8 @@ export { BatchReply, Reply };
 export class ReplyWriter {
   private readonly builder = new flatbuffers.Builder(64 * 1024);
   private offsets: number[] = [];
+  /** Reused UTF-8 scratch: the builder's own string path allocates a TextEncoder array per call. */
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
   begin(): void {
     this.builder.clear();
@@ -20,13 +22,22 @@ export class ReplyWriter {
 
   add(requestId: number, status: number, outcome: number, body: string | null): void {
     const b = this.builder;
-    const bodyOffset = body === null ? 0 : b.createString(body);
+    const bodyOffset = body === null ? 0 : b.createString(this.utf8(body));
     Reply.startReply(b);
     Reply.addRequestId(b, requestId);
     Reply.addStatus(b, status);
     Reply.addOutcome(b, outcome);
     if (bodyOffset !== 0) Reply.addBody(b, bodyOffset);
     this.offsets.push(Reply.endReply(b));
+  }
+
+  private utf8(text: string): Uint8Array {
+    // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
+    if (text.length * 3 > this.scratch.length) {
+      this.scratch = Buffer.allocUnsafeSlow(Math.max(text.length * 3, this.scratch.length * 2));
+    }
+    const n = this.scratch.write(text, 0, 'utf8');
+    return this.scratch.subarray(0, n);
   }
 
   /** Finishes the message and returns it in a buffer of its own, ready to transfer. */

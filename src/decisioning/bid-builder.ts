@@ -3,7 +3,7 @@
  * there is none. Markup that does not depend on the request (VAST wrappers, JSON-escaped
  * native strings) is built once per creative and cached.
  */
-import type { Bid, BidRequest, Imp } from '../openrtb/types';
+import type { Imp } from '../openrtb/types';
 import type { Candidate, Creative, NativeCreative } from './campaign-types';
 import { NoBidReason } from './no-bid-reasons';
 import { round4 } from './pricing';
@@ -160,49 +160,62 @@ export function nativeAdm(imp: Imp, n: NativeCreative): string {
 }
 
 /**
- * The bid for `candidate` on `imp` at `priceUsd` (already priced and floor-checked), priced
- * in the request context's currency. Notice URLs keep their macros for the exchange.
+ * The JSON of everything in a bid that depends only on its campaign and creative (ids,
+ * domains, categories, fixed markup, notice URLs), escaped once at first use. A bid is
+ * then its few per-request fields followed by this fragment: no object is built and no
+ * markup is re-escaped per request.
  */
-export function buildBid(req: BidRequest, imp: Imp, candidate: Candidate, priceUsd: number, ctx: RequestContext, bidId: string): Bid {
-  const { campaign, creative } = candidate;
-  const bid: Bid = {
-    id: bidId,
-    impid: imp.id,
-    price: ctx.usdToBidCur === 1 ? priceUsd : round4(priceUsd * ctx.usdToBidCur),
-    adomain: [campaign.advertiserDomain],
-    cid: campaign.id,
-    crid: creative.id,
-    cat: campaign.iabCategories,
-  };
+const fixedJsonCache = new WeakMap<Creative, string>();
+
+function fixedJson(campaign: Candidate['campaign'], creative: Creative): string {
+  let s = fixedJsonCache.get(creative);
+  if (s !== undefined) return s;
+  s = ',"adomain":' + JSON.stringify([campaign.advertiserDomain]) +
+    ',"cid":' + JSON.stringify(campaign.id) +
+    ',"crid":' + JSON.stringify(creative.id) +
+    ',"cat":' + JSON.stringify(campaign.iabCategories);
   if (creative.banner !== undefined) {
-    bid.adm = creative.banner.adm;
-    bid.w = creative.banner.w;
-    bid.h = creative.banner.h;
-    bid.mtype = kMtypeBanner;
+    const b = creative.banner;
+    s += ',"adm":' + JSON.stringify(b.adm) + ',"w":' + b.w + ',"h":' + b.h + ',"mtype":' + kMtypeBanner;
   } else if (creative.video !== undefined) {
-    const v = creative.video;
-    bid.adm = videoAdm(creative);
-    const w = v.w ?? imp.video?.w;
-    const h = v.h ?? imp.video?.h;
-    if (typeof w === 'number' && typeof h === 'number') {
-      bid.w = w;
-      bid.h = h;
-    }
-    bid.dur = v.durationSec;
-    bid.mtype = kMtypeVideo;
+    s += ',"adm":' + JSON.stringify(videoAdm(creative)) + ',"dur":' + creative.video.durationSec + ',"mtype":' + kMtypeVideo;
   } else if (creative.native !== undefined) {
-    bid.adm = nativeAdm(imp, creative.native);
-    bid.mtype = kMtypeNative;
+    s += ',"mtype":' + kMtypeNative;
   } else if (creative.audio !== undefined) {
-    bid.adm = creative.audio.vastXml;
-    bid.dur = creative.audio.durationSec;
-    bid.mtype = kMtypeAudio;
+    s += ',"adm":' + JSON.stringify(creative.audio.vastXml) + ',"dur":' + creative.audio.durationSec + ',"mtype":' + kMtypeAudio;
   }
-  if (creative.nurl !== undefined) bid.nurl = creative.nurl;
-  if (creative.burl !== undefined) bid.burl = creative.burl;
-  if (creative.lurl !== undefined) bid.lurl = creative.lurl;
-  if (creative.attr !== undefined && creative.attr.length > 0) bid.attr = creative.attr;
-  if (candidate.dealId !== undefined) bid.dealid = candidate.dealId;
-  if (campaign.appBundle !== undefined) bid.bundle = campaign.appBundle;
-  return bid;
+  if (creative.nurl !== undefined) s += ',"nurl":' + JSON.stringify(creative.nurl);
+  if (creative.burl !== undefined) s += ',"burl":' + JSON.stringify(creative.burl);
+  if (creative.lurl !== undefined) s += ',"lurl":' + JSON.stringify(creative.lurl);
+  if (creative.attr !== undefined && creative.attr.length > 0) s += ',"attr":' + JSON.stringify(creative.attr);
+  if (campaign.appBundle !== undefined) s += ',"bundle":' + JSON.stringify(campaign.appBundle);
+  fixedJsonCache.set(creative, s);
+  return s;
+}
+
+/**
+ * The bid (OpenRTB `Bid` JSON) for `candidate` on `imp` at `priceUsd` (already priced and
+ * floor-checked), priced in the request context's currency. Notice URLs keep their macros
+ * for the exchange. `bidId` must be JSON-safe (our own generated ids are).
+ */
+export function bidJson(imp: Imp, candidate: Candidate, priceUsd: number, ctx: RequestContext, bidId: string): string {
+  const { campaign, creative } = candidate;
+  const price = ctx.usdToBidCur === 1 ? priceUsd : round4(priceUsd * ctx.usdToBidCur);
+  let s = '{"id":"' + bidId + '","impid":' + JSON.stringify(imp.id) + ',"price":' + price;
+  if (candidate.dealId !== undefined) s += ',"dealid":' + JSON.stringify(candidate.dealId);
+  if (creative.video !== undefined) {
+    // A video creative without its own size takes the player size the imp asks for.
+    const w = creative.video.w ?? imp.video?.w;
+    const h = creative.video.h ?? imp.video?.h;
+    if (typeof w === 'number' && typeof h === 'number') s += ',"w":' + w + ',"h":' + h;
+  } else if (creative.native !== undefined) {
+    s += ',"adm":' + JSON.stringify(nativeAdm(imp, creative.native));
+  }
+  return s + fixedJson(campaign, creative) + '}';
+}
+
+/** The BidResponse JSON around bids from `bidJson`: one seat, in the context's currency. */
+export function bidResponseJson(requestId: string, bidid: string, currency: string, seat: string, bids: readonly string[]): string {
+  return '{"id":' + JSON.stringify(requestId) + ',"seatbid":[{"bid":[' + bids.join(',') + '],"seat":' +
+    JSON.stringify(seat) + '}],"bidid":"' + bidid + '","cur":' + JSON.stringify(currency) + '}';
 }

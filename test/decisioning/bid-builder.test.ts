@@ -1,6 +1,7 @@
 import t from 'tap';
-import type { Imp } from '../../src/openrtb/types';
-import { buildBid, nativeAdm, noBidReasonFor, pickBest } from '../../src/decisioning/bid-builder';
+import type { Bid, BidRequest, Imp } from '../../src/openrtb/types';
+import { bidJson, bidResponseJson, nativeAdm, noBidReasonFor, pickBest } from '../../src/decisioning/bid-builder';
+import type { RequestContext } from '../../src/decisioning/request-context';
 import type { Candidate, Creative } from '../../src/decisioning/campaign-types';
 import { bannerCreative, campaign, ctxOf, request } from './fixtures/builders';
 
@@ -9,6 +10,11 @@ const urls = {
   burl: 'https://bill.example/b?p=${AUCTION_PRICE}',
   lurl: 'https://loss.example/l?r=${AUCTION_LOSS}',
 };
+
+/** The bid as the exchange reads it: bidJson's output parsed back. */
+function buildBid(_req: BidRequest, imp: Imp, c: Candidate, priceUsd: number, ctx: RequestContext, bidId: string): Bid {
+  return JSON.parse(bidJson(imp, c, priceUsd, ctx, bidId)) as Bid;
+}
 
 function cand(creative: Creative, extra: Partial<Candidate> = {}): Candidate {
   return { campaign: campaign({ id: 'camp', advertiserDomain: 'brand.com', iabCategories: ['IAB2'], creatives: [creative] }), creative, ...extra };
@@ -110,4 +116,12 @@ t.test('noBidReasonFor and pickBest', async (t) => {
   t.equal(pickBest([0, 2, 5, 5, 1], 5), 2, 'highest, first on ties');
   t.equal(pickBest([0, 0], 2), -1);
   t.equal(pickBest([1, 9], 1), 0, 'only the first count entries');
+});
+
+t.test('response JSON: one seat, the context currency, the bids verbatim', async (t) => {
+  const req = request();
+  const b1 = bidJson(req.imp[0], cand(bannerCreative(300, 250, { id: 'x"1' })), 1.5, ctxOf(req), 'bid-1');
+  const res = JSON.parse(bidResponseJson('req "1"', 'bidid-9', 'EUR', 'seat-a', [b1]));
+  t.same(res, { id: 'req "1"', seatbid: [{ bid: [JSON.parse(b1)], seat: 'seat-a' }], bidid: 'bidid-9', cur: 'EUR' });
+  t.equal(res.seatbid[0].bid[0].crid, 'x"1', 'creative-fixed strings are escaped');
 });
