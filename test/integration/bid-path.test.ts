@@ -136,6 +136,14 @@ t.test('gzip', async (t) => {
   t.equal(big.status, 413, 'gzip bomb: 413');
   t.equal(errorOf(t, big).code, 'BODY_TOO_LARGE', 'gzip bomb: BODY_TOO_LARGE');
 
+  // RFC 9110 §8.4.1: content codings are case-insensitive; x-gzip is gzip (§8.4.1.3).
+  for (const name of ['GZIP', 'Gzip', 'x-gzip']) {
+    const r = await postBid(b.port, gzipSync(SIMPLE_BANNER_TEXT), { 'content-encoding': name });
+    t.equal(r.status, 200, `content-encoding "${name}" is gzip (got ${r.status} ${r.body.slice(0, 80)})`);
+  }
+  const identity = await postBid(b.port, SIMPLE_BANNER_TEXT, { 'content-encoding': 'Identity' });
+  t.equal(identity.status, 200, 'content-encoding "Identity" is no coding');
+
   const br = await postBid(b.port, SIMPLE_BANNER_TEXT, { 'content-encoding': 'br' });
   t.equal(br.status, 415, 'br: 415');
   t.equal(errorOf(t, br).code, 'UNSUPPORTED_ENCODING', 'br: UNSUPPORTED_ENCODING');
