@@ -125,6 +125,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     metricsBuffer,
     {
       pendingRequests: () => dispatcher.pendingCount(),
+      queuedTasks: () => pool.queuedTasks,
       inFlightBatches: () => dispatcher.inFlightBatches(),
       threads: () => pool.threadCount,
       slabSegmentsInUse: () => slab.inUse(),

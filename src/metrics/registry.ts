@@ -31,6 +31,7 @@ class SharedMetric {
 
 export interface PoolGauges {
   pendingRequests(): number;
+  queuedTasks(): number;
   inFlightBatches(): number;
   threads(): number;
   slabSegmentsInUse(): number;
@@ -83,6 +84,7 @@ export function createRegistry(
     });
   };
   gauge('bidder_pool_queue_depth_requests', 'Requests waiting for a free pool worker.', pool.pendingRequests);
+  gauge('bidder_pool_queued_tasks', 'Batches piscina holds for want of a ready worker (while a replacement warms).', pool.queuedTasks);
   gauge('bidder_pool_inflight_batches', 'Batches being processed by pool workers.', pool.inFlightBatches);
   gauge('bidder_pool_threads', 'Live pool worker threads.', pool.threads);
   gauge('bidder_receive_slab_segments_in_use', 'Segments of the shared receive buffer holding request bodies.', pool.slabSegmentsInUse);

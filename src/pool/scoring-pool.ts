@@ -70,6 +70,11 @@ export class ScoringPool {
     return this.options.threads * this.options.maxBatchesPerWorker;
   }
 
+  /** Tasks piscina holds for want of a ready worker (only while a replacement warms up). */
+  get queuedTasks(): number {
+    return this.piscina.queueSize;
+  }
+
   get threadCount(): number {
     return this.piscina.threads.length;
   }
