@@ -7,6 +7,7 @@
  * Expected failures are values: a bad request is a 4xx reply, a no-bid is a 204 with
  * its reason; nothing here throws for bad input.
  */
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import {
   kDelayShift,
@@ -188,17 +189,29 @@ export class BidEngine {
 
   private decode(offset: number, length: number, flags: number, state: RequestState): string | null {
     resetState(state);
-    if ((flags & kFlagGzip) === 0) return this.slabText.toString('utf8', offset, offset + length);
+    if ((flags & kFlagGzip) === 0) return this.utf8(state, this.slabText.subarray(offset, offset + length));
     try {
       const inflated = gunzipSync(this.slabText.subarray(offset, offset + length), {
         maxOutputLength: this.options.maxBodyBytes,
       });
-      return inflated.toString('utf8');
+      return this.utf8(state, inflated);
     } catch (err) {
       const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
       this.fail(state, requestError(tooLarge ? 'BODY_TOO_LARGE' : 'BAD_GZIP', undefined, tooLarge ? 'request body is too large after gunzip' : undefined));
       return null;
     }
+  }
+
+  /**
+   * JSON text must be UTF-8 (RFC 8259 8.1). Decoding would silently turn bad bytes into
+   * U+FFFD and we would echo an id the exchange never sent, so bad bytes are a 400.
+   */
+  private utf8(state: RequestState, bytes: Buffer): string | null {
+    if (!isUtf8(bytes)) {
+      this.fail(state, requestError('BAD_JSON', undefined, 'request body is not valid UTF-8'));
+      return null;
+    }
+    return bytes.toString('utf8');
   }
 
   /** Parses, checks and collects model rows for one request; returns the new row count. */

@@ -9,6 +9,7 @@ import type { Campaign, Candidate, Creative, MediaType } from './campaign-types'
 import { mediaOf } from './campaign-loader';
 import type { RequestContext } from './request-context';
 import { domainKeys, toUsd } from './request-context';
+import { bannerSizeAllowed } from '../openrtb/banner-sizes';
 
 export const kBanner = 1;
 export const kVideo = 2;
@@ -202,22 +203,7 @@ export function fullMatch(c: CompiledCampaign, imp: Imp, ctx: RequestContext): b
 }
 
 function bannerFits(cc: CompiledCreative, imp: Imp): boolean {
-  const b = imp.banner!;
-  let sized = false;
-  const fmts = b.format;
-  if (Array.isArray(fmts)) {
-    for (let i = 0; i < fmts.length; i++) {
-      const f = fmts[i];
-      if (typeof f?.w !== 'number' || typeof f.h !== 'number' || f.w <= 0 || f.h <= 0) continue;
-      sized = true;
-      if (f.w === cc.w && f.h === cc.h) return true;
-    }
-  }
-  if (typeof b.w === 'number' && typeof b.h === 'number' && b.w > 0 && b.h > 0) {
-    sized = true;
-    if (b.w === cc.w && b.h === cc.h) return true;
-  }
-  return !sized;
+  return bannerSizeAllowed(imp.banner!, imp.instl, cc.w, cc.h);
 }
 
 function mimesFit(cc: CompiledCreative, mimes: unknown): boolean {

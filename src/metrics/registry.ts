@@ -7,6 +7,8 @@ import client, { Registry } from 'prom-client';
 import type { MetricsLayout } from './shared-metrics';
 import { SlotReader } from './shared-metrics';
 
+const kMisnamedDefaults = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+
 type MetricValue = { value: number; labels: Record<string, string | number>; metricName?: string };
 
 function labelsOf(names: readonly string[], values: readonly string[]): Record<string, string> {
@@ -97,6 +99,12 @@ export function createRegistry(
   });
   info.set({ name: model.name, version: model.version }, 1);
 
-  client.collectDefaultMetrics({ register: registry });
+  // Node's process metrics, less prom-client's three gauges named *_total, which break the
+  // exposition's naming rules (promtool rejects them).
+  const defaults = new Registry();
+  client.collectDefaultMetrics({ register: defaults });
+  for (const metric of defaults.getMetricsAsArray()) {
+    if (!kMisnamedDefaults.has(metric.name)) registry.registerMetric(metric as unknown as client.Metric);
+  }
   return registry;
 }

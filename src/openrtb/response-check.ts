@@ -9,9 +9,11 @@
  * - `badv` matches `adomain` exactly, case-insensitively;
  * - `bcat` matches `cat` exactly, and an IAB tier-1 entry ("IAB25") also blocks its
  *   subcategories ("IAB25-3");
- * - banner sizes are enforced only for banner-only imps whose sizes are all fixed (w and h).
+ * - banner sizes are enforced for banner-only imps by the rule decisioning uses
+ *   (banner-sizes.ts): listed sizes, any size when unsized, full-screen sizes for 0x0 interstitials.
  */
-import type { BidRequest, Imp } from './types';
+import type { Banner, BidRequest, Imp } from './types';
+import { bannerSizeAllowed } from './banner-sizes';
 
 const DEFAULT_CUR = 'USD';
 
@@ -39,20 +41,16 @@ function catBlocked(cat: string, bcat: readonly string[]): boolean {
   return false;
 }
 
-/** Allowed fixed sizes of a banner-only imp, or null when sizes are not enforceable. */
-function bannerOnlySizes(imp: Imp): Array<[number, number]> | null {
-  const b = imp.banner;
-  if (b === undefined || b === null || imp.video || imp.audio || imp.native) return null;
-  const sizes: Array<[number, number]> = [];
-  if (Array.isArray(b.format)) {
-    for (const f of b.format) {
-      // A flexible (ratio) format admits sizes we cannot enumerate.
-      if (typeof f.w !== 'number' || typeof f.h !== 'number') return null;
-      sizes.push([f.w, f.h]);
-    }
-  }
-  if (typeof b.w === 'number' && typeof b.h === 'number') sizes.push([b.w, b.h]);
-  return sizes.length > 0 ? sizes : null;
+function bannerOnly(imp: Imp): boolean {
+  return typeof imp.banner === 'object' && imp.banner !== null && !imp.video && !imp.audio && !imp.native;
+}
+
+/** How many fixed sizes a banner offers (a bid must say which one it takes when several). */
+function fixedSizeCount(b: Banner): number {
+  let n = 0;
+  if (Array.isArray(b.format)) for (const f of b.format) if (f && f.w! > 0 && f.h! > 0) n++;
+  if (b.w! > 0 && b.h! > 0) n++;
+  return n;
 }
 
 function mediaForMtype(imp: Imp, mtype: number): unknown {
@@ -234,16 +232,14 @@ export function checkResponseForRequest(req: BidRequest, res: unknown): string[]
         }
       }
 
-      if (mtype === undefined || mtype === 1) {
-        const sizes = bannerOnlySizes(imp);
-        if (sizes !== null) {
-          const w = bid.w;
-          const h = bid.h;
-          if (w === undefined && h === undefined) {
-            if (sizes.length > 1) problems.push(bp + '.w/h: required to tell which of ' + sizes.length + ' banner sizes is bid on');
-          } else if (!sizes.some((sz) => sz[0] === w && sz[1] === h)) {
-            problems.push(bp + '.w/h: ' + w + 'x' + h + ' is not an allowed size of imp ' + JSON.stringify(imp.id));
-          }
+      if ((mtype === undefined || mtype === 1) && bannerOnly(imp)) {
+        const w = bid.w;
+        const h = bid.h;
+        if (w === undefined && h === undefined) {
+          const sizes = fixedSizeCount(imp.banner!);
+          if (sizes > 1) problems.push(bp + '.w/h: required to tell which of ' + sizes + ' banner sizes is bid on');
+        } else if (typeof w !== 'number' || typeof h !== 'number' || !bannerSizeAllowed(imp.banner!, imp.instl, w, h)) {
+          problems.push(bp + '.w/h: ' + w + 'x' + h + ' is not an allowed size of imp ' + JSON.stringify(imp.id));
         }
       }
     }

@@ -174,10 +174,14 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
       res.writeStatus(STATUS_LINE[204]).endWithoutBody(undefined, true);
       return;
     }
-    if (encoding === 'gzip') flags |= kFlagGzip;
-    else if (encoding !== '' && encoding !== 'identity') {
-      sendError(res, 'UNSUPPORTED_ENCODING', true, true);
-      return;
+    if (encoding !== '') {
+      // Content codings are case-insensitive; x-gzip is gzip (RFC 9110 8.4.1).
+      const coding = encoding.toLowerCase();
+      if (coding === 'gzip' || coding === 'x-gzip') flags |= kFlagGzip;
+      else if (coding !== 'identity') {
+        sendError(res, 'UNSUPPORTED_ENCODING', true, true);
+        return;
+      }
     }
     const declared = lengthHeader === '' ? -1 : Number(lengthHeader);
     if (declared > maxBody) {
