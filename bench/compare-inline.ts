@@ -1,5 +1,5 @@
 /**
- * The bid path against the inline peer, back to back in one run: wrk closed loop
+ * The bid path against the inline peers (bench/peers/inline-server.ts), back to back in one run: wrk closed loop
  * (-t1 -c64 by default) on the OpenRTB 2.6 simple-banner sample, alternating servers
  * for a few rounds so machine noise hits both. Reports requests/s, p50/p99 and the
  * server's CPU time per 1,000 requests (all threads, from /proc), and writes JSON to
@@ -130,13 +130,14 @@ function runWrk(port: number, args: Args, luaFile: string): Promise<WrkResult> {
 interface Server {
   name: string;
   script: string;
+  args?: string[];
   ready: string;
   env: Record<string, string>;
 }
 
 async function measure(server: Server, args: Args, luaFile: string): Promise<Record<string, number | string>> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve(ROOT, server.script)], {
+  const child = spawn(process.execPath, [resolve(ROOT, server.script), ...(server.args ?? [])], {
     env: { ...process.env, ...server.env, BIDDER_PORT: String(port), BIDDER_HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
   );
   const servers: Server[] = [
     { name: 'inline', script: 'dist/bench/peers/inline-server.js', ready: '/openrtb2/bid', env: {} },
+    { name: 'inline-batched', script: 'dist/bench/peers/inline-server.js', args: ['--batched'], ready: '/openrtb2/bid', env: {} },
     ...args.variants.map((v) => ({ name: v.name, script: 'dist/src/main.js', ready: '/readyz', env: v.env })),
   ];
   const rows: Record<string, number | string>[] = [];
@@ -196,10 +198,11 @@ async function main(): Promise<void> {
   });
   const inline = summary[0];
   process.stdout.write('\nmedian of rounds (wrk -t1 -c' + args.connections + `, ${args.duration}s, simple-banner)\n`);
-  process.stdout.write('server            req/s    p50 ms   p99 ms   CPU ms/1k req   RSS MB   x inline req/s   x inline CPU\n');
+  const batched = summary[1];
+  process.stdout.write('server            req/s    p50 ms   p99 ms   CPU ms/1k req   RSS MB   x inline req/s   x inline CPU   x batched req/s   x batched CPU\n');
   for (const s of summary) {
     process.stdout.write(
-      `${s.server.padEnd(16)} ${String(s.rps).padStart(7)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.cpuMsPer1000.toFixed(1).padStart(15)} ${String(s.rssMb).padStart(8)} ${(s.rps / inline.rps).toFixed(2).padStart(16)} ${(s.cpuMsPer1000 / inline.cpuMsPer1000).toFixed(2).padStart(14)}\n`,
+      `${s.server.padEnd(16)} ${String(s.rps).padStart(7)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.cpuMsPer1000.toFixed(1).padStart(15)} ${String(s.rssMb).padStart(8)} ${(s.rps / inline.rps).toFixed(2).padStart(16)} ${(s.cpuMsPer1000 / inline.cpuMsPer1000).toFixed(2).padStart(14)} ${(s.rps / batched.rps).toFixed(2).padStart(17)} ${(s.cpuMsPer1000 / batched.cpuMsPer1000).toFixed(2).padStart(15)}\n`,
     );
   }
   const file = resolve(ROOT, `bench/results/compare-inline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
