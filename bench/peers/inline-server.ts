@@ -14,17 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { HttpResponse } from 'uWebSockets.js';
-import {
-  kReqArrivedAt,
-  kReqFlags,
-  kReqId,
-  kReqLength,
-  kReqOffset,
-  kReqReceivedAt,
-  kTaskCount,
-  requestBase,
-  taskWords,
-} from '../../src/codec/request-batch';
+import { writeTask } from '../../src/codec/request-batch';
 import { loadConfig } from '../../src/config/config';
 import { CampaignIndex } from '../../src/decisioning/campaign-index';
 import { parseCampaigns } from '../../src/decisioning/campaign-loader';
@@ -45,6 +35,7 @@ interface Pending {
   offset: number;
   length: number;
   aborted: boolean;
+  flags: number;
 }
 
 async function main(): Promise<void> {
@@ -102,17 +93,7 @@ async function main(): Promise<void> {
     while (batch.length > 0) {
       const jobs = batch.slice(0, maxBatch);
       batch = batch.slice(jobs.length);
-      const words = new Float64Array(taskWords(jobs.length));
-      words[kTaskCount] = jobs.length;
-      for (let i = 0; i < jobs.length; i++) {
-        const base = requestBase(i);
-        words[base + kReqId] = i;
-        words[base + kReqArrivedAt] = jobs[i].arrivedAt;
-        words[base + kReqReceivedAt] = jobs[i].receivedAt;
-        words[base + kReqOffset] = jobs[i].offset;
-        words[base + kReqLength] = jobs[i].length;
-        words[base + kReqFlags] = 0;
-      }
+      const words = writeTask(jobs, monoNowMs());
       sink.jobs = jobs;
       await engine.processBatch(words, sink);
     }
@@ -123,7 +104,7 @@ async function main(): Promise<void> {
   app.post('/openrtb2/bid', (res, req) => {
     const declared = Number(req.getHeader('content-length'));
     const offset = slab.alloc(declared);
-    const job: Pending = { res, arrivedAt: monoNowMs(), receivedAt: 0, offset, length: declared, aborted: false };
+    const job: Pending = { res, arrivedAt: monoNowMs(), receivedAt: 0, offset, length: declared, aborted: false, flags: 0 };
     if (!(declared >= 0) || offset < 0) {
       if (offset >= 0) slab.free(offset);
       res.writeStatus('503 Service Unavailable').end();

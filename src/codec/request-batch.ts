@@ -35,3 +35,30 @@ export function taskWords(requests: number): number {
 export function requestBase(index: number): number {
   return kTaskHeaderWords + index * kRequestWords;
 }
+
+/** What a task says of one request. */
+export interface TaskRequest {
+  arrivedAt: number;
+  receivedAt: number;
+  offset: number;
+  length: number;
+  flags: number;
+}
+
+/** Lays out a task for `requests` (request i gets id i); the buffer is meant to be transferred. */
+export function writeTask(requests: readonly TaskRequest[], dispatchedAt: number): Float64Array {
+  const words = new Float64Array(taskWords(requests.length));
+  words[kTaskCount] = requests.length;
+  words[kTaskDispatchedAt] = dispatchedAt;
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i];
+    const base = requestBase(i);
+    words[base + kReqId] = i;
+    words[base + kReqArrivedAt] = r.arrivedAt;
+    words[base + kReqReceivedAt] = r.receivedAt;
+    words[base + kReqOffset] = r.offset;
+    words[base + kReqLength] = r.length;
+    words[base + kReqFlags] = r.flags;
+  }
+  return words;
+}

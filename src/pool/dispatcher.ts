@@ -13,18 +13,7 @@
  * Every request is answered exactly once: by its worker's reply, or by a no-bid when
  * the worker dies, the queue sheds it, or the hard timeout passes first.
  */
-import {
-  kReqArrivedAt,
-  kReqFlags,
-  kReqId,
-  kReqLength,
-  kReqOffset,
-  kReqReceivedAt,
-  kTaskCount,
-  kTaskDispatchedAt,
-  requestBase,
-  taskWords,
-} from '../codec/request-batch';
+import { writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';
 import { readBatchReply, Reply } from '../codec/reply-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
@@ -142,21 +131,11 @@ export class Dispatcher<J extends BidJob> {
   }
 
   private dispatch(jobs: J[]): void {
-    const words = new Float64Array(taskWords(jobs.length));
     const now = monoNowMs();
-    words[kTaskCount] = jobs.length;
-    words[kTaskDispatchedAt] = now;
+    const words = writeTask(jobs, now);
     let oldestArrivedAt = now;
     for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i];
-      if (job.arrivedAt < oldestArrivedAt) oldestArrivedAt = job.arrivedAt;
-      const base = requestBase(i);
-      words[base + kReqId] = i;
-      words[base + kReqArrivedAt] = job.arrivedAt;
-      words[base + kReqReceivedAt] = job.receivedAt;
-      words[base + kReqOffset] = job.offset;
-      words[base + kReqLength] = job.length;
-      words[base + kReqFlags] = job.flags;
+      if (jobs[i].arrivedAt < oldestArrivedAt) oldestArrivedAt = jobs[i].arrivedAt;
     }
     const batch: Batch<J> = { jobs, oldestArrivedAt };
     this.inFlight.add(batch);
