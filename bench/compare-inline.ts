@@ -39,8 +39,8 @@ function parseArgs(argv: string[]): Args {
       const [name, spec = ''] = v.split(/=(.*)/s);
       const env: Record<string, string> = {};
       for (const kv of spec.split(',').filter(Boolean)) {
-        const [k, val] = kv.split('=');
-        env[k] = val;
+        const at = kv.indexOf('=');
+        env[kv.slice(0, at)] = kv.slice(at + 1);
       }
       args.variants.push({ name, env });
       i++;
