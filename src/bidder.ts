@@ -13,7 +13,7 @@ import { buildMetricsLayout, OutcomeTable } from './metrics/definitions';
 import { StageLatency } from './metrics/latency';
 import { createRegistry } from './metrics/registry';
 import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';
-import { loadModelShared } from './models/model-bytes';
+import { loadAllModelsShared } from './models/model-bytes';
 import { Dispatcher } from './pool/dispatcher';
 import { ReceiveSlab } from './pool/receive-slab';
 import { ScoringPool } from './pool/scoring-pool';
@@ -36,7 +36,7 @@ export class StartupError extends Error {
 export interface Bidder {
   port: number;
   config: BidderConfig;
-  /** Resolves once every worker has loaded and warmed its model. */
+  /** Resolves once every worker has loaded and warmed every model. */
   ready: Promise<void>;
   isReady(): boolean;
   /** Graceful stop: refuse new connections, answer what is in flight, close the pool. */
@@ -71,13 +71,14 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   const campaigns = parseCampaigns(campaignsValue);
   if (!campaigns.ok) throw new StartupError('CAMPAIGNS_INVALID', campaigns.errors.map((e) => `${config.bidding.campaignsFile}: ${e}`));
 
-  const model = loadModelShared(config.model.dir, config.model.name);
-  if (!model.ok) {
+  const loaded = loadAllModelsShared(config.model.dir, config.model.name);
+  if (!loaded.ok) {
     throw new StartupError(
-      model.error.code,
-      model.errors.map((e) => `${e.code}: ${e.at ? `${e.at}: ` : ''}${e.message}`),
+      loaded.error.code,
+      loaded.errors.map((e) => `${e.code}: ${e.at ? `${e.at}: ` : ''}${e.message}`),
     );
   }
+  const model = loaded.active;
 
   const outcomes = new OutcomeTable(ALL_ERROR_CODES);
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
@@ -88,7 +89,8 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   const controlWords = new Int32Array(control);
 
   const workerData: WorkerInit = {
-    model: { name: model.entry.name, version: model.entry.version, shared: model.shared, byteLength: model.byteLength },
+    models: loaded.models.map((m) => ({ name: m.entry.name, version: m.entry.version, shared: m.shared, byteLength: m.byteLength })),
+    activeModel: model.entry.name,
     campaignsJson,
     bidding: config.bidding,
     maxBodyBytes: config.server.maxBodyBytes,

@@ -16,7 +16,7 @@ import { kControlWorkersReady, type WorkerInit } from '../src/pool/worker-init';
 import { transferable } from '../src/pool/worker-transfer';
 import { monoNowMs } from '../src/util/clock';
 import { BidEngine, type EngineOptions } from './bid-engine';
-import { createScorer } from './onnx-scorer';
+import { createScorer, type Scorer } from './onnx-scorer';
 import { WARM_REQUESTS } from './warm-requests';
 
 async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
@@ -37,8 +37,15 @@ async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
   const parsed = parseCampaigns(JSON.parse(data.campaignsJson));
   if (!parsed.ok) throw new Error(`campaigns rejected in worker: ${parsed.errors.join('; ')}`);
   const index = new CampaignIndex(parsed.campaigns);
-  const scorer = await createScorer(data.model.shared, data.model.byteLength, data.maxModelRows);
-  await scorer.warm();
+  // A session for every model, each warmed; the active one scores bids.
+  const scorers = new Map<string, Scorer>();
+  for (const m of data.models) {
+    const s = await createScorer(m.shared, m.byteLength, data.maxModelRows);
+    await s.warm();
+    scorers.set(m.name, s);
+  }
+  const scorer = scorers.get(data.activeModel);
+  if (scorer === undefined) throw new Error(`active model ${data.activeModel} not among the loaded models`);
 
   const options: EngineOptions = {
     decision: { fxRates: data.bidding.fxRates, seatId: data.bidding.seatId },

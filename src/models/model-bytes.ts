@@ -86,3 +86,34 @@ export function loadModelShared(dir: string, name: string): SharedModelResult {
   if (!found.ok) return fail([found.error]);
   return readModelShared(found.entry, dir);
 }
+
+export interface SharedModel {
+  entry: ManifestEntry;
+  shared: SharedArrayBuffer;
+  byteLength: number;
+}
+
+export type SharedModelsResult =
+  | { ok: true; models: SharedModel[]; active: SharedModel }
+  | { ok: false; error: ModelError; errors: ModelError[] };
+
+/**
+ * Every model of the manifest, each read once and verified, and the one named `active`
+ * that scores bids. Workers hold sessions for all of them, so switching or splitting
+ * traffic between models needs no reload; one bad model refuses the whole start.
+ */
+export function loadAllModelsShared(dir: string, active: string): SharedModelsResult {
+  const m = loadManifest(dir);
+  if (!m.ok) return { ok: false, error: m.errors[0]!, errors: m.errors };
+  const found = findModel(m.manifest, active);
+  if (!found.ok) return { ok: false, error: found.error, errors: [found.error] };
+  const models: SharedModel[] = [];
+  const errors: ModelError[] = [];
+  for (const entry of m.manifest.models) {
+    const r = readModelShared(entry, dir);
+    if (r.ok) models.push({ entry, shared: r.shared, byteLength: r.byteLength });
+    else errors.push(...r.errors);
+  }
+  if (errors.length > 0) return { ok: false, error: errors[0]!, errors };
+  return { ok: true, models, active: models.find((x) => x.entry.name === active)! };
+}

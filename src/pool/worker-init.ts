@@ -6,8 +6,10 @@
 import type { BiddingConfig } from '../config/config';
 
 export interface WorkerInit {
-  /** Model bytes, read and verified once by the front end. */
-  model: { name: string; version: string; shared: SharedArrayBuffer; byteLength: number };
+  /** Every model's bytes, read and verified once by the front end; each worker builds a session for each. */
+  models: { name: string; version: string; shared: SharedArrayBuffer; byteLength: number }[];
+  /** The model that scores bids. */
+  activeModel: string;
   /** Campaign file contents as validated by the front end at start. */
   campaignsJson: string;
   bidding: BiddingConfig;

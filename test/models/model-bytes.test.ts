@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAT_WIDTH, NUM_WIDTH } from '../../src/features/feature-spec';
 import { loadManifest, type ManifestEntry } from '../../src/models/manifest';
-import { loadModelShared, readModelShared } from '../../src/models/model-bytes';
+import { loadAllModelsShared, loadModelShared, readModelShared } from '../../src/models/model-bytes';
 import { ModelErrorCode } from '../../src/models/model-errors';
 import { TensorDataType, kMetaFeatureSpecDigest } from '../../src/models/onnx-fields';
 import { encodeModel } from '../../native-models/onnx-builder';
@@ -97,4 +97,30 @@ t.test('not an ONNX file (sha matching) -> MODEL_ONNX_INVALID', async (t) => {
   const e = installModel(dir, new TextEncoder().encode('definitely not protobuf'));
   const r = readModelShared(e, dir);
   t.equal(r.ok ? 'ok' : r.error.code, ModelErrorCode.OnnxInvalid);
+});
+
+t.test('every model of the manifest is loaded once; the active one is picked; one bad model refuses them all', async (t) => {
+  const all = loadAllModelsShared(MODELS_DIR, 'ctr-mlp');
+  if (!all.ok) return t.fail(JSON.stringify(all.errors));
+  t.same(all.models.map((m) => m.entry.name).sort(), ['ctr-logreg', 'ctr-mlp']);
+  t.equal(all.active.entry.name, 'ctr-mlp');
+  t.ok(all.models.every((m) => m.shared instanceof SharedArrayBuffer && m.byteLength > 0));
+
+  const missing = loadAllModelsShared(MODELS_DIR, 'ctr-gbdt');
+  t.equal(missing.ok, false);
+  if (!missing.ok) t.equal(missing.error.code, ModelErrorCode.NotFound);
+
+  // The inactive model is corrupted: the start is still refused, naming that file.
+  const dir = copyModels();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ctr-logreg.onnx');
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 10] ^= 0xff;
+  writeFileSync(file, bytes);
+  const bad = loadAllModelsShared(dir, 'ctr-mlp');
+  t.equal(bad.ok, false);
+  if (!bad.ok) {
+    t.equal(bad.error.code, ModelErrorCode.Sha256Mismatch);
+    t.match(bad.error.at ?? '', /ctr-logreg\.onnx$/);
+  }
 });
