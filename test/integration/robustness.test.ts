@@ -139,3 +139,18 @@ t.test('500 requests with 50 in flight are all answered', async (t) => {
   }
   t.ok(nothingHeld(await waitForMetrics(nothingHeld, 2_000)), 'nothing held after the burst');
 });
+
+t.test('a pipelined second request closes the connection at once (uWS): no hang, and the bidder keeps serving', async (t) => {
+  const head = (body: string): string =>
+    `POST /openrtb2/bid HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  const first = BANNER_TEXT;
+  const second = JSON.stringify({ ...BANNER, id: 'pipelined-2' });
+  const started = Date.now();
+  const r = await rawExchange(b.port, [head(first) + first + head(second) + second], { maxMs: 3_000 });
+  t.ok(r.closed, 'the server closed the connection');
+  t.ok(Date.now() - started < 2_000, 'promptly, not after a timeout');
+  const after = await postBid(b.port, BANNER_TEXT);
+  t.equal(after.status, 200, 'later requests still bid');
+  const text = await waitForMetrics((m) => sampleValue(m, 'bidder_pool_queue_depth_requests') === 0 && sampleValue(m, 'bidder_receive_slab_segments_in_use') === 0, 2_000);
+  t.equal(sampleValue(text, 'bidder_receive_slab_segments_in_use'), 0, 'nothing held for the dropped requests');
+});
