@@ -143,7 +143,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       config: config.server,
       testHooks: config.testHooks,
       slab,
-      dispatcher: () => dispatcher,
+      dispatcher,
       metrics: mainMetrics,
       outcomes,
       latency,

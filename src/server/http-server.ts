@@ -56,7 +56,7 @@ export interface ServerDeps {
   config: ServerConfig;
   testHooks: boolean;
   slab: ReceiveSlab;
-  dispatcher: () => Dispatcher<HttpJob>;
+  dispatcher: Dispatcher<HttpJob>;
   metrics: SlotWriter;
   outcomes: OutcomeTable;
   latency: StageLatency;
@@ -79,7 +79,11 @@ export function createSink(deps: Pick<ServerDeps, 'metrics' | 'outcomes' | 'late
   const { metrics, outcomes, latency } = deps;
   const stage: HistogramHandle[] = STAGES.map((s) => metrics.histogram(M.stageDuration, [s]));
   const outcomeOffsets = outcomes.labels.map(([o, r]) => metrics.layout.offset(M.requests, [o, r]));
-  const [kReceive, kQueue, kScore, kRespond, kTotal] = [0, 1, 2, 3, 4];
+  const kReceive = STAGES.indexOf('receive');
+  const kQueue = STAGES.indexOf('queue');
+  const kScore = STAGES.indexOf('score');
+  const kRespond = STAGES.indexOf('respond');
+  const kTotal = STAGES.indexOf('total');
 
   const record = (job: HttpJob, startedAt: number, finishedAt: number, now: number): void => {
     const receive = job.receivedAt - job.arrivedAt;
@@ -135,7 +139,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
   const maxBody = config.maxBodyBytes;
   let draining = false;
   let listenSocket: us_listen_socket | null = null;
-  const dispatcher = deps.dispatcher();
+  const dispatcher = deps.dispatcher;
   const errorOffsets = new Map<ErrorCode, number>();
   const countError = (code: ErrorCode): void => {
     let at = errorOffsets.get(code);
