@@ -9,48 +9,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkResponseForRequest } from '../../src/openrtb/response-check';
 import type { BidRequest } from '../../src/openrtb/types';
-import { CORPUS_DIR, postBid, startTestBidder, withTimeout, type HttpResult, type TestBidder } from '../helpers/test-bidder';
+import { CORPUS_DIR, corpusRequestFiles, KNOWN_MUST_VIOLATIONS } from '../helpers/corpus';
+import { postBid, startTestBidder, withTimeout, type HttpResult, type TestBidder } from '../helpers/test-bidder';
 
 t.setTimeout(60_000);
-
-/**
- * The corpus requests that break a MUST (same list as test/openrtb/corpus.test.ts):
- * 2.5 §3.2.13 forbids site and app together; §3.2.4 makes imp.id unique in the request.
- */
-const KNOWN_MUST_VIOLATIONS: Record<string, string> = {
-  'exchange-requests/logicad-53a351280d62.json': 'DUPLICATE_IMP_ID',
-  'exchange-requests/rubicon-09db9350770e.json': 'SITE_AND_APP',
-  'exchange-requests/rubicon-190699a2959f.json': 'SITE_AND_APP',
-  'exchange-requests/rubicon-3260090352a1.json': 'SITE_AND_APP',
-  'exchange-requests/rubicon-3fa967b155cd.json': 'SITE_AND_APP',
-  'exchange-requests/rubicon-5201080bf1ad.json': 'SITE_AND_APP',
-  'exchange-requests/rubicon-73281fe792a4.json': 'SITE_AND_APP',
-  'exchange-requests/rubicon-bb104d42dce0.json': 'SITE_AND_APP',
-  'exchange-requests/teal-0bf4098348a9.json': 'SITE_AND_APP',
-};
 
 const kPerRequestMs = 5_000;
 const kConcurrency = 16;
 const kMinExchangeBidShare = 0.25;
 
-function listJson(dir: string): string[] {
-  const out: string[] = [];
-  if (!fs.existsSync(dir)) return out;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...listJson(p));
-    else if (e.name.endsWith('.json')) out.push(p);
-  }
-  return out.sort();
-}
-
 if (!fs.existsSync(CORPUS_DIR)) {
   t.test('corpus over HTTP', { skip: `shared corpus not found at ${CORPUS_DIR}: conformance suite skipped` }, (t) => t.end());
 } else {
-  const files = [
-    ...listJson(path.join(CORPUS_DIR, 'spec-examples/bid-request')),
-    ...listJson(path.join(CORPUS_DIR, 'exchange-requests')),
-  ];
+  const files = corpusRequestFiles();
 
   let b: TestBidder;
   t.before(async () => {

@@ -10,7 +10,7 @@ import { defaultConfig, type BidderConfig } from '../../src/config/config';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 /** The shared corpus beside the repository; absent on some machines. */
-export const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus');
+export { CORPUS_DIR } from './corpus';
 
 export interface TestBidder {
   bidder: Bidder;
