@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BidRequest, Imp } from '../../src/openrtb/types';
 import { CampaignIndex, scanCandidates } from '../../src/decisioning/campaign-index';
@@ -8,6 +8,7 @@ import { parseCampaigns } from '../../src/decisioning/campaign-loader';
 import { defaultCampaigns } from '../../src/decisioning/default-campaigns';
 import { prepareRequest } from '../../src/decisioning/request-context';
 import { bannerCreative, bannerImp, campaign, ctxOf, request } from './fixtures/builders';
+import { corpusRequestFiles } from '../helpers/corpus';
 
 const CFG: DecisionConfig = { fxRates: { EUR: 0.9, GBP: 0.8 }, seatId: 'seat-a' };
 
@@ -161,11 +162,7 @@ t.test('index returns exactly what a full scan returns: randomized campaigns and
   t.ok(total > 1000, `found ${total} candidates`);
 });
 
-const corpusRoot = join(__dirname, '..', '..', '..', 'shared', 'corpus');
-function corpusFiles(): string[] {
-  const dirs = [join(corpusRoot, 'exchange-requests'), join(corpusRoot, 'spec-examples', 'bid-request', '2.5'), join(corpusRoot, 'spec-examples', 'bid-request', '2.6')];
-  return dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)));
-}
+const corpusFiles = corpusRequestFiles;
 
 t.test('index returns exactly what a full scan returns: corpus with sample campaigns', { skip: corpusFiles().length === 0 ? 'corpus not present' : false }, async (t) => {
   const loaded = defaultCampaigns();

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { CampaignIndex } from '../../src/decisioning/campaign-index';
 import { REPORT_CONFIG, runCorpus } from '../../src/decisioning/corpus-report';
 import { defaultCampaigns } from '../../src/decisioning/default-campaigns';
+import { CORPUS_DIR } from '../helpers/corpus';
 
-const dir = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'exchange-requests');
+const dir = join(CORPUS_DIR, 'exchange-requests');
 
 t.test('sample campaigns bid on 35-60% of the corpus at ctr 0.01, for real reasons otherwise', { skip: existsSync(dir) ? false : 'corpus not present' }, async (t) => {
   const loaded = defaultCampaigns();
