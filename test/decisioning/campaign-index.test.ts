@@ -1,6 +1,5 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BidRequest, Imp } from '../../src/openrtb/types';
 import { CampaignIndex, scanCandidates } from '../../src/decisioning/campaign-index';
 import type { Campaign, Candidate, Creative, DecisionConfig, MediaType } from '../../src/decisioning/campaign-types';
