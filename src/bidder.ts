@@ -18,7 +18,7 @@ import { Dispatcher } from './pool/dispatcher';
 import { ReceiveSlab } from './pool/receive-slab';
 import { ScoringPool } from './pool/scoring-pool';
 import { allocateControl, kControlWorkersReady, type WorkerInit } from './pool/worker-init';
-import { createSink, startServer, type HttpJob, type RunningServer } from './server/http-server';
+import { createSink, InFlightRequests, startServer, type HttpJob, type RunningServer } from './server/http-server';
 import { loadNativeUws } from './server/uws';
 
 /** Candidate rows per session.run; a batch with more is scored in chunks. */
@@ -114,6 +114,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     (live) => releaseDeadSlots(metricsBuffer, live),
   );
 
+  const inFlight = new InFlightRequests();
   const latency = new StageLatency();
   const sink = createSink({ metrics: mainMetrics, outcomes, latency });
   const dispatcher = new Dispatcher<HttpJob>(pool, slab, sink, {
@@ -126,6 +127,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     layout,
     metricsBuffer,
     {
+      requestsInFlight: () => inFlight.count,
       pendingRequests: () => dispatcher.pendingCount(),
       queuedTasks: () => pool.queuedTasks,
       inFlightBatches: () => dispatcher.inFlightBatches(),
@@ -149,6 +151,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       latency,
       registry,
       isReady,
+      inFlight,
     });
   } catch (err) {
     dispatcher.close();

@@ -32,6 +32,7 @@ class SharedMetric {
 }
 
 export interface PoolGauges {
+  requestsInFlight(): number;
   pendingRequests(): number;
   queuedTasks(): number;
   inFlightBatches(): number;
@@ -85,6 +86,7 @@ export function createRegistry(
       },
     });
   };
+  gauge('bidder_requests_in_flight', 'Bid requests received and not yet answered.', pool.requestsInFlight);
   gauge('bidder_pool_queue_depth_requests', 'Requests waiting for a free pool worker.', pool.pendingRequests);
   gauge('bidder_pool_queued_tasks', 'Batches piscina holds for want of a ready worker (while a replacement warms).', pool.queuedTasks);
   gauge('bidder_pool_inflight_batches', 'Batches being processed by pool workers.', pool.inFlightBatches);

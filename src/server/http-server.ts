@@ -36,6 +36,11 @@ const kJson = 'application/json';
 const kOpenRtbVersionHeader = 'x-openrtb-version';
 const kOpenRtbVersion = '2.6';
 
+/** Bid requests received and not yet answered (nor abandoned by their client). */
+export class InFlightRequests {
+  count = 0;
+}
+
 /** A bid request in the front end: the dispatcher's job plus the response handle. */
 class HttpJob implements BidJob {
   receivedAt = 0;
@@ -44,11 +49,22 @@ class HttpJob implements BidJob {
   done = false;
   /** True once the body is complete and the dispatcher owns the slab region. */
   submitted = false;
+  private open = true;
   constructor(
     readonly res: HttpResponse,
     readonly arrivedAt: number,
     public flags: number,
-  ) {}
+    private readonly tracker: InFlightRequests,
+  ) {
+    tracker.count++;
+  }
+
+  /** The request is answered or abandoned; counted once, whichever comes first. */
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.tracker.count--;
+  }
 }
 
 export interface ServerDeps {
@@ -62,6 +78,7 @@ export interface ServerDeps {
   latency: StageLatency;
   registry: Registry;
   isReady: () => boolean;
+  inFlight: InFlightRequests;
 }
 
 export interface RunningServer {
@@ -107,6 +124,7 @@ export function createSink(deps: Pick<ServerDeps, 'metrics' | 'outcomes' | 'late
 
   return {
     answer(job, status, outcome, body, startedAt, finishedAt) {
+      job.close();
       metrics.inc(outcomeOffsets[outcome] ?? outcomeOffsets[outcomes.error('INTERNAL')]);
       const res = job.res;
       res.cork(() => {
@@ -122,6 +140,7 @@ export function createSink(deps: Pick<ServerDeps, 'metrics' | 'outcomes' | 'late
       record(job, startedAt, finishedAt, monoNowMs());
     },
     noBid(job, reason: NoBidReason) {
+      job.close();
       metrics.inc(outcomeOffsets[outcomes.noBid(reason)]);
       const res = job.res;
       res.cork(() => {
@@ -194,12 +213,13 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
       return;
     }
 
-    const job = new HttpJob(res, arrivedAt, flags);
+    const job = new HttpJob(res, arrivedAt, flags, deps.inFlight);
     res.onAborted(() => {
       // The client went away. Before submission the slab region is ours to free; after,
       // the dispatcher frees it when the worker is done with it.
       if (!job.submitted && job.offset >= 0) slab.free(job.offset);
       job.done = true;
+      job.close();
     });
 
     let received = 0;
@@ -207,6 +227,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
       job.offset = slab.alloc(declared);
       if (job.offset < 0) {
         job.done = true;
+        job.close();
         metrics.inc(metrics.layout.offset(M.requests, ['no_bid', 'overloaded']));
         res.writeStatus(STATUS_LINE[204]).endWithoutBody();
         return;
@@ -221,6 +242,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
       if (declared >= 0) {
         if (received + n > declared) {
           job.done = true;
+          job.close();
           slab.free(job.offset);
           sendError(res, 'BAD_JSON', true, false);
           return;
@@ -229,6 +251,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
       } else {
         if (received + n > maxBody) {
           job.done = true;
+          job.close();
           sendError(res, 'BODY_TOO_LARGE', true, false);
           return;
         }
@@ -247,6 +270,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
         job.offset = slab.alloc(received);
         if (job.offset < 0) {
           job.done = true;
+          job.close();
           metrics.inc(metrics.layout.offset(M.requests, ['no_bid', 'overloaded']));
           res.cork(() => res.writeStatus(STATUS_LINE[204]).endWithoutBody());
           return;

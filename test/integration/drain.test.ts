@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, postBid, REPO_ROOT, send, withTimeout } from '../helpers/test-bidder';
+import { freePort, postBid, REPO_ROOT, sampleValue, scrape, send, withTimeout } from '../helpers/test-bidder';
 import { simpleBanner } from '../helpers/requests';
 
 t.setTimeout(60_000);
@@ -75,6 +75,10 @@ t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async 
     BIDDER_HOST: '127.0.0.1',
     BIDDER_TEST_HOOKS: '1',
     BIDDER_POOL_THREADS: '2',
+    // However the five land in batches (up to 5 x 300 ms on one worker), none may be shed
+    // by the queue bound or the hard timeout: this test is about the drain alone.
+    BIDDER_POOL_MAX_QUEUE_DELAY_MS: '5000',
+    BIDDER_HARD_TIMEOUT_MS: '5000',
   });
   children.push(child.proc);
   await waitReady(port, child, 30_000);
@@ -89,8 +93,12 @@ t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async 
       (e: Error) => ({ status: `error: ${e.message}`, ms: Date.now() - sentAt }),
     ),
   );
-  // Let the five bodies reach the bidder (they then sit in a worker for 300 ms or more).
-  await new Promise((r) => setTimeout(r, 100));
+  // Wait until the bidder holds all five (they then sit in a worker for 300 ms or more), so
+  // none of them can arrive after the drain began however slow this machine is.
+  const heldBy = Date.now() + 5_000;
+  while ((sampleValue(await scrape(port), 'bidder_requests_in_flight') ?? 0) < 5 && Date.now() < heldBy) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
   const signalledAt = Date.now();
   child.proc.kill('SIGTERM');
 
@@ -102,7 +110,7 @@ t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async 
   );
   // A request refused as "draining" would be answered at once; these waited for a worker.
   t.ok(answers.every((a) => a.ms >= 250), 'each was held by a worker, not turned away by the drain');
-  t.ok(answers.some((a) => a.status === 200), 'the drain let the worker finish and bid');
+  t.ok(answers.every((a) => a.status === 200), 'the drain let the workers finish and bid on all five');
   const exit = await withTimeout(child.exited, 15_000, 'process exit after SIGTERM');
   t.equal(exit.code, 0, `exit code 0 (signal ${exit.signal}, stderr: ${child.stderr().slice(0, 300)})`);
   t.match(child.stdout(), /draining/, 'logged the drain');

@@ -43,7 +43,9 @@ async function waitForMetrics(pred: (text: string) => boolean, ms: number): Prom
 }
 
 const nothingHeld = (text: string): boolean =>
-  sampleValue(text, 'bidder_pool_queue_depth_requests') === 0 && sampleValue(text, 'bidder_receive_slab_segments_in_use') === 0;
+  sampleValue(text, 'bidder_pool_queue_depth_requests') === 0 &&
+  sampleValue(text, 'bidder_receive_slab_segments_in_use') === 0 &&
+  sampleValue(text, 'bidder_requests_in_flight') === 0;
 
 t.test('a client that goes away mid-body leaves nothing held', async (t) => {
   const body = Buffer.from(BANNER_TEXT);
@@ -58,6 +60,7 @@ t.test('a client that goes away mid-body leaves nothing held', async (t) => {
   const text = await waitForMetrics(nothingHeld, 2_000);
   t.equal(sampleValue(text, 'bidder_pool_queue_depth_requests'), 0, 'queue empty');
   t.equal(sampleValue(text, 'bidder_receive_slab_segments_in_use'), 0, 'no slab segment held');
+  t.equal(sampleValue(text, 'bidder_requests_in_flight'), 0, 'no request counted as in flight');
   const r = await postBid(b.port, BANNER_TEXT);
   t.equal(r.status, 200, 'still bids');
   t.ok(nothingHeld(await waitForMetrics(nothingHeld, 2_000)), 'nothing held after the next bid either');

@@ -121,7 +121,7 @@ t.test('SlotReader sums a series across every slot', async (t) => {
 });
 
 function gauges(): PoolGauges {
-  return { pendingRequests: () => 7, queuedTasks: () => 1, inFlightBatches: () => 2, threads: () => 4, slabSegmentsInUse: () => 3 };
+  return { requestsInFlight: () => 9, pendingRequests: () => 7, queuedTasks: () => 1, inFlightBatches: () => 2, threads: () => 4, slabSegmentsInUse: () => 3 };
 }
 
 function sample(text: string, line: string): number | undefined {
@@ -171,6 +171,7 @@ t.test('registry text: cumulative buckets, +Inf equals _count, zero series, gaug
   t.equal(sample(text, 'bidder_pool_queue_depth_requests'), 7);
   t.equal(sample(text, 'bidder_pool_inflight_batches'), 2);
   t.equal(sample(text, 'bidder_pool_queued_tasks'), 1);
+  t.equal(sample(text, 'bidder_requests_in_flight'), 9);
   t.equal(sample(text, 'bidder_pool_threads'), 4);
   t.equal(sample(text, 'bidder_receive_slab_segments_in_use'), 3);
   t.equal(sample(text, 'bidder_model_info{name="ctr-logreg",version="1.2.3"}'), 1);
