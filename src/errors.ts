@@ -75,8 +75,3 @@ export function errorBody(e: RequestError): string {
   if (e.field !== undefined) body += ',"field":' + JSON.stringify(e.field);
   return body + '}';
 }
-
-/** HTTP status for a code, for callers that hold only the code. */
-export function statusOf(code: ErrorCode): number {
-  return ERRORS[code].status;
-}

@@ -24,7 +24,7 @@ import {
 export interface ReplySink {
   add(requestId: number, status: number, outcome: number, body: string | null): void;
 }
-import { bidJson, bidResponseJson, noBidReasonFor } from '../src/decisioning/bid-builder';
+import { bidJson, bidResponseJson, noBidReasonFor, pickBest } from '../src/decisioning/bid-builder';
 import type { CampaignIndex } from '../src/decisioning/campaign-index';
 import type { Candidate, Creative, DecisionConfig } from '../src/decisioning/campaign-types';
 import { NoBidReason } from '../src/decisioning/no-bid-reasons';
@@ -93,6 +93,8 @@ export class BidEngine {
   private rowImp: Int32Array = new Int32Array(1024);
   private rowFloor: Float64Array = new Float64Array(1024);
   private ctr: Float32Array = new Float32Array(1024);
+  /** Prices of one impression's candidates, reused. */
+  private impPrices = new Float64Array(64);
   private readonly scratch: Candidate[] = [];
   private readonly keysByCreative = new Map<Creative, CandidateKeys>();
   private readonly slabText: Buffer;
@@ -317,16 +319,16 @@ export class BidEngine {
     const end = state.endRow;
     while (row < end) {
       const imp = this.rowImp[row];
-      let bestRow = -1;
-      let bestPrice = 0;
-      for (; row < end && this.rowImp[row] === imp; row++) {
-        const price = priceCandidate(this.rowCandidate[row], this.ctr[row], this.rowFloor[row]);
-        if (price > bestPrice) {
-          bestPrice = price;
-          bestRow = row;
-        }
+      const first = row;
+      while (row < end && this.rowImp[row] === imp) row++;
+      if (this.impPrices.length < row - first) this.impPrices = new Float64Array(Math.max(row - first, this.impPrices.length * 2));
+      for (let r = first; r < row; r++) {
+        this.impPrices[r - first] = priceCandidate(this.rowCandidate[r], this.ctr[r], this.rowFloor[r]);
       }
-      if (bestRow < 0) continue;
+      const best = pickBest(this.impPrices, row - first);
+      if (best < 0) continue;
+      const bestRow = first + best;
+      const bestPrice = this.impPrices[best];
       if (bids === null) bids = [];
       const bidId = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
       bids.push(bidJson(req.imp[imp], this.rowCandidate[bestRow], bestPrice, ctx, bidId));

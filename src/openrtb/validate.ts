@@ -17,7 +17,6 @@
  * Rules on value domains: a JS type mismatch is INVALID_TYPE; the right type with a value
  * outside its domain (negative floor, fractional tmax, 2-letter currency) is INVALID_VALUE.
  */
-import type { BidRequest } from './types';
 import { requestError, type ErrorCode, type RequestError } from '../errors';
 
 /** More impressions than any real placement sends; bounds per-request work. */
@@ -511,9 +510,4 @@ export function validateBidRequest(req: unknown): RequestError | null {
     return requestError('DUPLICATE_IMP_ID', 'imp[' + dup + '].id', 'duplicate imp id ' + JSON.stringify(imps[dup].id));
   }
   return null;
-}
-
-/** Type guard form for callers that already hold a parsed value. */
-export function isValidBidRequest(req: unknown): req is BidRequest {
-  return validateBidRequest(req) === null;
 }
