@@ -1,0 +1,133 @@
+/**
+ * The benchmark scenarios: which traffic, which bidder settings, which peers run beside
+ * the bidder, and whether the open-loop sweep runs. Shared by the suite (bench/run.ts),
+ * the gate (bench/gate.ts) and the profiler (profiles/profile.ts).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generateRequests } from './traffic/generator';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+export const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus');
+
+export type PeerName = 'ceiling' | 'inline' | 'fastify';
+
+export type Traffic =
+  | { kind: 'spec-sample'; file: string }
+  | { kind: 'generated'; seed: number; count: number; imps: number | [number, number] }
+  | { kind: 'corpus' };
+
+export interface Scenario {
+  name: string;
+  description: string;
+  traffic: Traffic;
+  gzip: boolean;
+  /** BIDDER_* settings for the bidder (and, for the model, the inline peers). */
+  env: Record<string, string>;
+  peers: PeerName[];
+  /** 'sweep': every server at a ladder of offered rates; 'reference': the reference rate only. */
+  open: 'sweep' | 'reference' | 'none';
+}
+
+const SIMPLE_BANNER = '2.6/simple-banner.json';
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'banner-small',
+    description: '2.6 simple-banner sample, small model (ctr-logreg), 2 pool threads: the goals scenario',
+    traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
+    gzip: false,
+    env: { BIDDER_MODEL: 'ctr-logreg', BIDDER_POOL_THREADS: '2' },
+    peers: ['ceiling', 'inline', 'fastify'],
+    open: 'sweep',
+  },
+  {
+    name: 'banner-realistic',
+    description: '2.6 simple-banner sample, realistic model (ctr-mlp), 2 pool threads',
+    traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
+    gzip: false,
+    env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
+    peers: ['inline'],
+    open: 'reference',
+  },
+  {
+    name: 'banner-1-thread',
+    description: '2.6 simple-banner sample, small model, 1 pool thread',
+    traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
+    gzip: false,
+    env: { BIDDER_MODEL: 'ctr-logreg', BIDDER_POOL_THREADS: '1' },
+    peers: [],
+    open: 'reference',
+  },
+  {
+    name: 'gen-1imp',
+    description: 'generated production-sized requests (1-4 KB), 1 impression each, realistic model',
+    traffic: { kind: 'generated', seed: 1, count: 2000, imps: 1 },
+    gzip: false,
+    env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
+    peers: ['inline'],
+    open: 'none',
+  },
+  {
+    name: 'gen-4imp',
+    description: 'generated production-sized requests, 4 impressions each, realistic model',
+    traffic: { kind: 'generated', seed: 4, count: 2000, imps: 4 },
+    gzip: false,
+    env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
+    peers: ['inline'],
+    open: 'none',
+  },
+  {
+    name: 'gen-gzip',
+    description: 'generated requests, 1-5 impressions, gzip bodies, realistic model',
+    traffic: { kind: 'generated', seed: 7, count: 2000, imps: [1, 5] },
+    gzip: true,
+    env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
+    peers: [],
+    open: 'none',
+  },
+  {
+    name: 'corpus',
+    description: 'the 480 real exchange requests of ../shared/corpus, realistic model',
+    traffic: { kind: 'corpus' },
+    gzip: false,
+    env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
+    peers: [],
+    open: 'none',
+  },
+];
+
+export function findScenario(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown scenario "${name}"; known: ${SCENARIOS.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+/** Why a scenario cannot run on this machine, or null when it can. */
+export function unavailableReason(s: Scenario): string | null {
+  if (s.traffic.kind === 'corpus' && !existsSync(join(CORPUS_DIR, 'exchange-requests'))) {
+    return `the shared corpus is absent (${CORPUS_DIR})`;
+  }
+  if (s.traffic.kind === 'spec-sample' && !existsSync(join(CORPUS_DIR, 'spec-examples/bid-request', s.traffic.file))) {
+    return `the spec sample ${s.traffic.file} is absent (${CORPUS_DIR})`;
+  }
+  return null;
+}
+
+/** The request bodies of a scenario, uncompressed (the load generators gzip when asked). */
+export function scenarioBodies(s: Scenario): Buffer[] {
+  const t = s.traffic;
+  switch (t.kind) {
+    case 'spec-sample':
+      return [readFileSync(join(CORPUS_DIR, 'spec-examples/bid-request', t.file))];
+    case 'generated':
+      return generateRequests({ seed: t.seed, count: t.count, imps: t.imps });
+    case 'corpus': {
+      const dir = join(CORPUS_DIR, 'exchange-requests');
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => readFileSync(join(dir, f)));
+    }
+  }
+}
