@@ -5,12 +5,13 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ServerName } from './lib/servers';
 import { generateRequests } from './traffic/generator';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus');
 
-export type PeerName = 'ceiling' | 'inline' | 'fastify';
+export type PeerName = Exclude<ServerName, 'bidder'>;
 
 export type Traffic =
   | { kind: 'spec-sample'; file: string }
@@ -25,8 +26,8 @@ export interface Scenario {
   /** BIDDER_* settings for the bidder (and, for the model, the inline peers). */
   env: Record<string, string>;
   peers: PeerName[];
-  /** 'sweep': every server at a ladder of offered rates; 'reference': the reference rate only. */
-  open: 'sweep' | 'reference' | 'none';
+  /** Open loop: 'sweep' runs every server at a ladder of offered rates up to saturation; 'reference' only at the reference rate. */
+  open: 'sweep' | 'reference';
 }
 
 const SIMPLE_BANNER = '2.6/simple-banner.json';
@@ -38,7 +39,7 @@ export const SCENARIOS: Scenario[] = [
     traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
     gzip: false,
     env: { BIDDER_MODEL: 'ctr-logreg', BIDDER_POOL_THREADS: '2' },
-    peers: ['ceiling', 'inline', 'fastify'],
+    peers: ['ceiling', 'inline', 'fastify', 'inline-batched'],
     open: 'sweep',
   },
   {
@@ -66,7 +67,7 @@ export const SCENARIOS: Scenario[] = [
     gzip: false,
     env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
     peers: ['inline'],
-    open: 'none',
+    open: 'reference',
   },
   {
     name: 'gen-4imp',
@@ -75,7 +76,7 @@ export const SCENARIOS: Scenario[] = [
     gzip: false,
     env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
     peers: ['inline'],
-    open: 'none',
+    open: 'reference',
   },
   {
     name: 'gen-gzip',
@@ -84,7 +85,7 @@ export const SCENARIOS: Scenario[] = [
     gzip: true,
     env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
     peers: [],
-    open: 'none',
+    open: 'reference',
   },
   {
     name: 'corpus',
@@ -93,7 +94,7 @@ export const SCENARIOS: Scenario[] = [
     gzip: false,
     env: { BIDDER_MODEL: 'ctr-mlp', BIDDER_POOL_THREADS: '2' },
     peers: [],
-    open: 'none',
+    open: 'reference',
   },
 ];
 

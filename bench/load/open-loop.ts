@@ -1,12 +1,17 @@
 /**
- * Open-loop load at a fixed request rate, with latency measured from each request's
- * INTENDED send time (so a stalled server cannot hide its stall by slowing the sender:
- * coordinated omission is corrected), recorded in an HDR histogram at microsecond
- * resolution. Raw HTTP/1.1 over keep-alive sockets, no pipelining: a request waits for a
- * free connection, and that wait counts against the server.
+ * The project's own load generator. Raw HTTP/1.1 over keep-alive sockets, no pipelining.
+ *
+ * - open loop (default): a fixed request rate. Latency is measured from each request's
+ *   INTENDED send time, so a stalled server cannot hide its stall by slowing the sender
+ *   (coordinated omission is corrected): a request that waits for a free connection, or
+ *   for a late generator, counts that wait against the server.
+ * - closed loop (--closed): every connection sends its next request as soon as its answer
+ *   arrives, for peak throughput; the fallback when wrk is not installed.
+ *
+ * Latency goes into an HDR histogram at microsecond resolution.
  *
  *   node dist/bench/load/open-loop.js --port 8080 --rate 10000 --duration 10 [--connections 64]
- *        [--body FILE]... [--gzip]   (prints one JSON line)
+ *        (--body FILE... [--gzip] | --set BIN IDX) [--closed]      prints one JSON line
  *
  * Bounded in time and count, and only ever targets 127.0.0.1.
  */
@@ -15,46 +20,46 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
+import type { LatencySummaryUs, PercentileCurve } from '../lib/results';
+import { httpRequestBytes, readRequestSet } from './request-set';
 
-export interface OpenLoopOptions {
+export interface LoadOptions {
   port: number;
+  /** Requests per second (open loop); ignored when closed. */
   rate: number;
   durationS: number;
   connections: number;
-  bodies: Buffer[];
+  /** Payloads exactly as sent (gzipped already when gzip is set). */
+  payloads: Buffer[];
   gzip: boolean;
+  closed?: boolean;
   /** Give up on responses this long after the last send. */
   drainTimeoutMs?: number;
 }
 
-export interface OpenLoopResult {
+export interface LoadResult {
   offeredRate: number;
+  durationS: number;
   sent: number;
   completed: number;
   achievedRate: number;
   status: Record<string, number>;
   errors: number;
-  latencyUs: { p50: number; p90: number; p99: number; p999: number; p9999: number; max: number; mean: number };
-  histogram: hdr.Histogram;
+  latencyUs: LatencySummaryUs;
+  curve: PercentileCurve;
 }
 
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** The longest the generator sleeps between sends, so responses are read promptly. */
 const kMaxSleepMs = 0.1;
+/** Hard bound on a run, whatever the arguments say. */
+const kMaxDurationS = 3600;
 
 interface Conn {
   socket: Socket;
   busy: boolean;
   intendedAt: number;
   buf: Buffer;
-}
-
-function requestBytes(port: number, body: Buffer, gzip: boolean): Buffer {
-  const payload = gzip ? gzipSync(body) : body;
-  const head =
-    `POST /openrtb2/bid HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
-    (gzip ? 'Content-Encoding: gzip\r\n' : '') +
-    `Content-Length: ${payload.length}\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head), payload]);
 }
 
 /** Returns the length of one complete response at the start of buf, or 0 if incomplete. */
@@ -69,44 +74,63 @@ function responseLength(buf: Buffer): { length: number; status: number } {
   return buf.length >= total ? { length: total, status } : { length: 0, status: 0 };
 }
 
-export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
-  const requests = o.bodies.map((b) => requestBytes(o.port, b, o.gzip));
+/** Percentiles on the HDR log scale, 0 to 99.999, for plotting; then the max as 100. */
+export function percentileCurve(h: hdr.Histogram): PercentileCurve {
+  const curve: PercentileCurve = [];
+  for (let step = 0; step <= 50; step++) {
+    // 10 points per decade of 1/(1-p): 0, 20.6, 36.9, ... 90, ... 99, ... 99.999
+    const p = 100 * (1 - Math.pow(10, -step / 10));
+    curve.push([Math.round(p * 10000) / 10000, h.getValueAtPercentile(p)]);
+  }
+  curve.push([100, h.maxValue]);
+  return curve;
+}
+
+export function summarize(h: hdr.Histogram): LatencySummaryUs {
+  return {
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+    mean: Math.round(h.mean),
+  };
+}
+
+export function runLoad(o: LoadOptions): Promise<LoadResult> {
+  if (!(o.durationS > 0 && o.durationS <= kMaxDurationS)) throw new Error(`duration must be in (0, ${kMaxDurationS}] s`);
+  if (!o.closed && !(o.rate > 0)) throw new Error('rate must be positive');
+  const requests = o.payloads.map((p) => httpRequestBytes(o.port, p, o.gzip));
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const status: Record<string, number> = {};
-  const total = Math.floor(o.rate * o.durationS);
-  const intervalMs = 1000 / o.rate;
+  const total = o.closed ? Infinity : Math.floor(o.rate * o.durationS);
+  const intervalMs = o.closed ? 0 : 1000 / o.rate;
   let sent = 0;
   let completed = 0;
   let errors = 0;
+  let start = 0;
+  let stopSending = false;
   const waiting: number[] = []; // intended send times of requests with no free connection
   const free: Conn[] = [];
   const conns: Conn[] = [];
 
   return new Promise((resolve) => {
-    let start = 0;
     let finished = false;
     const finish = (): void => {
       if (finished) return;
       finished = true;
       for (const c of conns) c.socket.destroy();
-      const elapsedS = (performance.now() - start) / 1000;
+      const elapsedS = o.closed ? o.durationS : (performance.now() - start) / 1000;
       resolve({
-        offeredRate: o.rate,
+        offeredRate: o.closed ? 0 : o.rate,
+        durationS: o.durationS,
         sent,
         completed,
         achievedRate: Math.round(completed / Math.max(elapsedS, 1e-9)),
         status,
         errors,
-        latencyUs: {
-          p50: histogram.getValueAtPercentile(50),
-          p90: histogram.getValueAtPercentile(90),
-          p99: histogram.getValueAtPercentile(99),
-          p999: histogram.getValueAtPercentile(99.9),
-          p9999: histogram.getValueAtPercentile(99.99),
-          max: histogram.maxValue,
-          mean: Math.round(histogram.mean),
-        },
-        histogram,
+        latencyUs: summarize(histogram),
+        curve: percentileCurve(histogram),
       });
     };
 
@@ -118,11 +142,15 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     };
 
     const onResponse = (c: Conn, code: number): void => {
-      const latencyUs = Math.max(1, Math.round((performance.now() - c.intendedAt) * 1000));
-      histogram.recordValue(latencyUs);
+      const now = performance.now();
+      histogram.recordValue(Math.max(1, Math.round((now - c.intendedAt) * 1000)));
       status[code] = (status[code] ?? 0) + 1;
       completed++;
       c.busy = false;
+      if (o.closed) {
+        if (!stopSending) send(c, now);
+        return;
+      }
       const next = waiting.shift();
       if (next !== undefined) send(c, next);
       else free.push(c);
@@ -151,9 +179,24 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
         if (c.busy) errors++;
         c.busy = false;
       });
+      socket.on('close', () => {
+        if (c.busy && !finished) errors++;
+        c.busy = false;
+      });
     }
 
+    const beginClosed = (): void => {
+      start = performance.now();
+      for (const c of free.splice(0)) send(c, performance.now());
+      setTimeout(() => {
+        // Stop sending, count what is answered in the window, drop the rest.
+        stopSending = true;
+        finish();
+      }, o.durationS * 1000);
+    };
+
     const begin = (): void => {
+      if (o.closed) return beginClosed();
       start = performance.now();
       const tick = (): void => {
         const now = performance.now();
@@ -165,9 +208,8 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           else waiting.push(intendedAt);
         }
         if (sent + waiting.length < total) {
-          // Sleep until the next send is due (at most kMaxSleepMs, so responses are read
-          // promptly) instead of spinning: a spinning generator steals a core from the
-          // server it measures.
+          // Sleep until the next send is due (at most kMaxSleepMs) instead of spinning: a
+          // spinning generator steals a core from the server it measures.
           const nextAt = start + (sent + waiting.length) * intervalMs;
           const sleepMs = Math.min(kMaxSleepMs, nextAt - performance.now());
           if (sleepMs > 0.02) Atomics.wait(kSleepCell, 0, 0, sleepMs);
@@ -181,8 +223,9 @@ export function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   });
 }
 
-function parseCli(argv: string[]): OpenLoopOptions {
-  const o: OpenLoopOptions = { port: 8080, rate: 1000, durationS: 10, connections: 64, bodies: [], gzip: false };
+function parseCli(argv: string[]): LoadOptions {
+  const o: LoadOptions = { port: 8080, rate: 1000, durationS: 10, connections: 64, payloads: [], gzip: false };
+  const bodies: Buffer[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -190,18 +233,23 @@ function parseCli(argv: string[]): OpenLoopOptions {
     else if (a === '--rate') o.rate = Number(v), i++;
     else if (a === '--duration') o.durationS = Number(v), i++;
     else if (a === '--connections') o.connections = Number(v), i++;
-    else if (a === '--body') o.bodies.push(readFileSync(v)), i++;
+    else if (a === '--body') bodies.push(readFileSync(v)), i++;
     else if (a === '--gzip') o.gzip = true;
-    else throw new Error(`unknown argument ${a}`);
+    else if (a === '--closed') o.closed = true;
+    else if (a === '--set') {
+      const set = readRequestSet(v, argv[i + 2]);
+      o.payloads = set.payloads;
+      o.gzip = set.gzip;
+      i += 2;
+    } else throw new Error(`unknown argument ${a}`);
   }
-  if (o.bodies.length === 0) throw new Error('--body FILE is required');
-  if (!(o.rate > 0 && o.durationS > 0 && o.durationS <= 3600)) throw new Error('rate and duration (<= 3600 s) must be positive');
+  if (bodies.length > 0) o.payloads = o.gzip ? bodies.map((b) => gzipSync(b)) : bodies;
+  if (o.payloads.length === 0) throw new Error('--body FILE or --set BIN IDX is required');
   return o;
 }
 
 if (require.main === module) {
-  runOpenLoop(parseCli(process.argv.slice(2))).then((r) => {
-    const { histogram: _h, ...rest } = r;
-    process.stdout.write(`${JSON.stringify(rest)}\n`);
+  runLoad(parseCli(process.argv.slice(2))).then((r) => {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
   });
 }

@@ -1,0 +1,89 @@
+/**
+ * The regression gate's verdict, as pure code: each figure is a ratio of the bidder to a
+ * peer measured in the same run (so machine speed cancels out), compared against the
+ * committed bench/baseline.json within that figure's tolerance.
+ */
+
+export type Better = 'higher' | 'lower';
+
+export interface BaselineFigure {
+  value: number;
+  /** Allowed relative move in the bad direction, e.g. 0.15 = 15% worse before it fails. */
+  tolerance: number;
+  better: Better;
+  /** What the figure is, for the table. */
+  description: string;
+}
+
+export interface Baseline {
+  createdAt: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; node: string };
+  figures: Record<string, BaselineFigure>;
+}
+
+export type Verdict = 'ok' | 'improved' | 'regressed' | 'missing';
+
+export interface GateRow {
+  figure: string;
+  description: string;
+  baseline: number;
+  measured: number | null;
+  /** Relative change, signed so that positive is better. */
+  change: number | null;
+  tolerance: number;
+  verdict: Verdict;
+}
+
+export interface GateReport {
+  rows: GateRow[];
+  passed: boolean;
+}
+
+/**
+ * Compares measured figures with the baseline. A figure regresses when it moved in its
+ * bad direction by more than its tolerance; it improved when it moved as far the other
+ * way (a hint to re-baseline deliberately); a baseline figure that was not measured fails.
+ */
+export function compareToBaseline(measured: Record<string, number>, baseline: Baseline): GateReport {
+  const rows: GateRow[] = Object.entries(baseline.figures).map(([figure, b]) => {
+    const m = measured[figure];
+    if (m === undefined || !Number.isFinite(m)) {
+      return { figure, description: b.description, baseline: b.value, measured: null, change: null, tolerance: b.tolerance, verdict: 'missing' };
+    }
+    const raw = (m - b.value) / b.value;
+    const change = b.better === 'higher' ? raw : -raw;
+    const verdict: Verdict = change < -b.tolerance ? 'regressed' : change > b.tolerance ? 'improved' : 'ok';
+    return { figure, description: b.description, baseline: b.value, measured: m, change, tolerance: b.tolerance, verdict };
+  });
+  return { rows, passed: rows.every((r) => r.verdict === 'ok' || r.verdict === 'improved') };
+}
+
+/** A new baseline from measured figures, keeping each figure's tolerance and direction. */
+export function rebaseline(measured: Record<string, number>, template: Record<string, Omit<BaselineFigure, 'value'>>, meta: Omit<Baseline, 'figures'>): Baseline {
+  const figures: Record<string, BaselineFigure> = {};
+  for (const [name, spec] of Object.entries(template)) {
+    const value = measured[name];
+    if (value === undefined || !Number.isFinite(value)) throw new Error(`cannot baseline ${name}: it was not measured`);
+    figures[name] = { ...spec, value: Math.round(value * 1000) / 1000 };
+  }
+  return { ...meta, figures };
+}
+
+export function formatGateReport(report: GateReport): string {
+  const headers = ['figure', 'baseline', 'measured', 'change', 'tolerance', 'verdict'];
+  const rows = report.rows.map((r) => [
+    r.figure,
+    r.baseline.toFixed(3),
+    r.measured === null ? '-' : r.measured.toFixed(3),
+    r.change === null ? '-' : `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%`,
+    `${(r.tolerance * 100).toFixed(0)}%`,
+    r.verdict === 'regressed' ? 'REGRESSED' : r.verdict === 'missing' ? 'MISSING' : r.verdict,
+  ]);
+  const cells = [headers, ...rows];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const body = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  body.push('', '(change: positive is better; a figure fails when it is worse than its tolerance)');
+  return body.join('\n');
+}

@@ -1,0 +1,45 @@
+/**
+ * Runs the Node load generator (open-loop.ts) in a process of its own, so its event loop
+ * and heap share nothing with the suite that drives it, and returns its result.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { LoadResult } from './open-loop';
+import type { RequestSetFile } from './request-set';
+
+export interface ChildLoad {
+  port: number;
+  set: RequestSetFile;
+  rate: number;
+  durationS: number;
+  connections: number;
+  closed?: boolean;
+}
+
+export function runLoadInChild(l: ChildLoad): Promise<LoadResult> {
+  const args = [
+    resolve(__dirname, 'open-loop.js'),
+    '--port', String(l.port),
+    '--rate', String(l.rate),
+    '--duration', String(l.durationS),
+    '--connections', String(l.connections),
+    '--set', l.set.bin, l.set.idx,
+    ...(l.closed ? ['--closed'] : []),
+  ];
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', rej);
+    child.on('close', (code) => {
+      if (code !== 0) return rej(new Error(`load generator exited with ${code}: ${err}`));
+      try {
+        res(JSON.parse(out) as LoadResult);
+      } catch {
+        rej(new Error(`load generator printed no result: ${out}${err}`));
+      }
+    });
+  });
+}

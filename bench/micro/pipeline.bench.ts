@@ -1,0 +1,89 @@
+/**
+ * The whole bid path of one request inside a worker (BidEngine.processText: parse,
+ * validate, context, candidates, features, score, price, response JSON), as the sum the
+ * per-function cases should roughly add up to: once with a stub scorer (no model, a fixed
+ * CTR) and once with the small ONNX model.
+ */
+import { ALL_ERROR_CODES } from '../../src/errors';
+import { CAT_WIDTH, NUM_WIDTH } from '../../src/features/feature-encoder';
+import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions';
+import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
+import { BidEngine, type EngineOptions, type ReplySink } from '../../workers/bid-engine';
+import type { Scorer } from '../../workers/onnx-scorer';
+import { campaignIndex, DECISION, kMaxModelRows, requestFixture, SEAT, type RequestKind } from './fixtures';
+import type { MicroCase } from './micro-case';
+import { loadScorer } from './scorer-fixture';
+
+const STUB_CTR = 0.02;
+
+/** A scorer that answers every row with the same CTR, without a model. */
+class StubScorer implements Scorer {
+  readonly maxRows = kMaxModelRows;
+  readonly cat = new Int32Array(kMaxModelRows * CAT_WIDTH);
+  readonly num = new Float32Array(kMaxModelRows * NUM_WIDTH);
+  private readonly out = new Float32Array(kMaxModelRows).fill(STUB_CTR);
+  score(_cat: Int32Array, _num: Float32Array, rows: number): Promise<Float32Array> {
+    return Promise.resolve(this.out.subarray(0, rows));
+  }
+  async warm(): Promise<void> {}
+  async release(): Promise<void> {}
+}
+
+/** Keeps the last answer, so the work of building it is observable. */
+class LastReply implements ReplySink {
+  status = 0;
+  body: string | null = null;
+  add(_requestId: number, status: number, _outcome: number, body: string | null): void {
+    this.status = status;
+    this.body = body;
+  }
+}
+
+const OPTIONS: EngineOptions = {
+  decision: DECISION,
+  seatId: SEAT,
+  tmaxMarginMs: 10,
+  maxBodyBytes: 256 * 1024,
+  testHooks: false,
+  idPrefix: 'bench-',
+};
+
+function engineFor(scorer: Scorer): BidEngine {
+  const outcomes = new OutcomeTable(ALL_ERROR_CODES);
+  const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
+  const metrics = new SlotWriter(layout, layout.allocate(), 1);
+  return new BidEngine(campaignIndex(), scorer, outcomes, metrics, new SharedArrayBuffer(1024), OPTIONS);
+}
+
+function pipelineCase(kind: RequestKind, scorerName: string, makeScorer: () => Promise<Scorer>): MicroCase {
+  const { label, text } = requestFixture(kind);
+  let scorer: Scorer | undefined;
+  let engine!: BidEngine;
+  const reply = new LastReply();
+  return {
+    name: `processText ${label} (${scorerName})`,
+    async: true,
+    async setup() {
+      scorer = await makeScorer();
+      engine = engineFor(scorer);
+      await engine.processText(text, reply);
+      if (reply.status !== 200 && reply.status !== 204) throw new Error(`${label}: status ${reply.status} ${reply.body ?? ''}`);
+    },
+    async fn() {
+      await engine.processText(text, reply);
+      return reply.body;
+    },
+    async teardown() {
+      await scorer?.release();
+      scorer = undefined;
+    },
+  };
+}
+
+const stub = async (): Promise<Scorer> => new StubScorer();
+
+export const cases: MicroCase[] = [
+  pipelineCase('site', 'stub scorer', stub),
+  pipelineCase('app', 'stub scorer', stub),
+  pipelineCase('site', 'ctr-logreg', () => loadScorer('ctr-logreg')),
+];

@@ -1,0 +1,75 @@
+import t from 'tap';
+import { computeRatios, evaluateGoals, halfPeakRate, isSaturated, ratesFor, referenceRate } from '../../bench/lib/analysis';
+import { bidShare } from '../../bench/lib/measure';
+import type { ClosedLoopResult, OpenLoopResult, ScenarioResult } from '../../bench/lib/results';
+import { rssVerdict } from '../../bench/soak';
+
+const lat = (p99: number, p999 = p99 * 2) => ({ p50: p99 / 4, p90: p99 / 2, p99, p999, max: p999 * 2, mean: p99 / 4 });
+
+function closed(server: string, rps: number, cpu: number): ClosedLoopResult {
+  return { server, connections: 64, durationS: 5, generator: 'wrk', requests: rps * 5, rps, latencyUs: lat(1000), non2xx: 0, errors: 0, cpuMsPer1000: cpu, rssMb: 100 };
+}
+
+function open(server: string, offeredRate: number, p99: number, achievedRate = offeredRate): OpenLoopResult {
+  return { server, offeredRate, achievedRate, durationS: 5, sent: 1, completed: 1, errors: 0, status: { 200: 1 }, bidShare: 1, latencyUs: lat(p99), curve: [], cpuMsPer1000: 1, rssMb: 1 };
+}
+
+t.test('reference rate is half the slowest non-ceiling peak', async (t) => {
+  t.equal(referenceRate({ bidder: 30000, ceiling: 5000, inline: 9000, fastify: 6120 }), 3100);
+  t.equal(halfPeakRate(30123), 15100);
+});
+
+t.test('the sweep stops a little beyond each peer peak and always holds the reference', async (t) => {
+  const peaks = { bidder: 30000, inline: 9000 };
+  const bidder = ratesFor('bidder', peaks, 'sweep', 4500);
+  t.same(bidder, [3000, 4500, 7500, 15000, 22500, 27000, 30000, 36000]);
+  const inline = ratesFor('inline', peaks, 'sweep', 4500);
+  t.ok(inline.every((r) => r <= 9000 * 1.3 || r === 15000), `inline rates ${inline}`);
+  t.ok(inline.includes(9900), 'one point beyond its own peak');
+  t.same(ratesFor('inline', peaks, 'reference', 4500), [4500]);
+});
+
+t.test('ratios are bidder over peer, tails at the reference rate', async (t) => {
+  const s: ScenarioResult = {
+    name: 'banner-small',
+    description: '',
+    referenceRate: 4000,
+    closed: [closed('bidder', 30000, 40), closed('inline', 10000, 100), closed('fastify', 6000, 120)],
+    open: [open('bidder', 4000, 800), open('inline', 4000, 1600), open('fastify', 4000, 400), open('bidder', 15000, 900)],
+  };
+  const r = computeRatios(s);
+  t.same(r.map((x) => [x.peer, x.throughput, x.cpuPerRequest, x.p99]), [
+    ['inline', 3, 0.4, 0.5],
+    ['fastify', 5, 0.33, 2],
+  ]);
+  const goals = evaluateGoals([s], r);
+  const byGoal = Object.fromEntries(goals.map((g) => [g.goal.split(':')[0], g.met]));
+  t.equal(byGoal['throughput >= 2.5x the naive peer (Fastify)'], true);
+  t.equal(byGoal['CPU per request <= 0.5x the naive peer'], true);
+  t.equal(byGoal['throughput >= 1.3x the inline server'], true);
+  t.equal(goals.find((g) => g.goal.includes('p99 <= 1 ms'))?.met, true, '0.9 ms at 15000');
+  t.equal(goals.find((g) => g.goal.includes('p99.9 <= 3 ms'))?.met, true, '1.8 ms');
+  s.closed[0].rps = 20000;
+  const worse = evaluateGoals([s], computeRatios(s));
+  t.equal(worse.find((g) => g.goal.startsWith('throughput >= 1.3x'))?.met, true);
+  t.equal(worse.find((g) => g.goal.includes('p99 <= 1 ms')), undefined, 'no half-peak point measured at 10000: no verdict');
+});
+
+t.test('saturation and bid share', async (t) => {
+  t.ok(isSaturated(open('b', 1000, 1, 900)));
+  t.notOk(isSaturated(open('b', 1000, 1, 990)));
+  t.equal(bidShare({ 200: 30, 204: 70, 400: 5 }), 0.3);
+  t.equal(bidShare({ 204: 10 }), 0);
+  t.equal(bidShare({ 500: 3 }), null);
+});
+
+t.test('soak RSS verdict: flat within 5% after the warm-up', async (t) => {
+  const samples = [0, 60, 120, 180, 240].map((atS, i) => ({ atS, rssMb: [100, 180, 200, 204, 206][i] }));
+  const v = rssVerdict(samples, 120);
+  t.equal(v.startMb, 200);
+  t.equal(v.maxMb, 206);
+  t.ok(v.flat);
+  samples.push({ atS: 300, rssMb: 215 });
+  t.notOk(rssVerdict(samples, 120).flat, '7.5% growth is a leak');
+  t.throws(() => rssVerdict(samples, 1000), /not enough/);
+});
