@@ -89,7 +89,7 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['northernstar-news.ca', 'IAB12']],
   },
   {
-    code: 'BRA', weight: 5, language: 'pt', utcoffset: -180, floorTier: 0.45, euro: false, gdpr: false,
+    code: 'BRA', weight: 5, language: 'pt', utcoffset: -180, floorTier: 0.6, euro: false, gdpr: false,
     ipFirst: [177, 189, 201, 187], carriers: ['Vivo', 'Claro BR', 'TIM'],
     cities: [
       ['SP', 'São Paulo', -23.55, -46.63, '010'], ['RJ', 'Rio de Janeiro', -22.91, -43.17, '200'],
@@ -98,7 +98,7 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['jornaldodia.com.br', 'IAB12'], ['golaco.com.br', 'IAB17']],
   },
   {
-    code: 'IND', weight: 6, language: 'en', utcoffset: 330, floorTier: 0.3, euro: false, gdpr: false,
+    code: 'IND', weight: 6, language: 'en', utcoffset: 330, floorTier: 0.5, euro: false, gdpr: false,
     ipFirst: [49, 106, 117, 157], carriers: ['Jio', 'Airtel', 'Vi India'],
     cities: [
       ['MH', 'Mumbai', 19.08, 72.88, '400'], ['DL', 'Delhi', 28.7, 77.1, '110'],
@@ -113,7 +113,7 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['sakura-shimbun.jp', 'IAB12']],
   },
   {
-    code: 'MEX', weight: 3, language: 'es', utcoffset: -360, floorTier: 0.45, euro: false, gdpr: false,
+    code: 'MEX', weight: 3, language: 'es', utcoffset: -360, floorTier: 0.6, euro: false, gdpr: false,
     ipFirst: [187, 189, 201], carriers: ['Telcel', 'AT&T MX', 'Movistar MX'],
     cities: [
       ['CMX', 'Ciudad de México', 19.43, -99.13, '060'], ['JAL', 'Guadalajara', 20.66, -103.35, '441'],
@@ -143,7 +143,7 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['southerncross-news.com.au', 'IAB12']],
   },
   {
-    code: 'RUS', weight: 2, language: 'ru', utcoffset: 180, floorTier: 0.45, euro: false, gdpr: false,
+    code: 'RUS', weight: 2, language: 'ru', utcoffset: 180, floorTier: 0.6, euro: false, gdpr: false,
     ipFirst: [5, 31, 95, 178], carriers: ['MTS', 'MegaFon', 'Beeline'],
     cities: [['MOW', 'Moscow', 55.76, 37.62, '101'], ['SPE', 'Saint Petersburg', 59.93, 30.34, '190']],
     sites: [['novosti-dnya.ru', 'IAB12']],
@@ -155,7 +155,7 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['dagbladnu.nl', 'IAB12']],
   },
   {
-    code: 'POL', weight: 1.5, language: 'pl', utcoffset: 120, floorTier: 0.45, euro: false, gdpr: true,
+    code: 'POL', weight: 1.5, language: 'pl', utcoffset: 120, floorTier: 0.6, euro: false, gdpr: true,
     ipFirst: [31, 83, 89], carriers: ['Orange PL', 'Play', 'Plus'],
     cities: [['14', 'Warszawa', 52.23, 21.01, '00-'], ['12', 'Kraków', 50.06, 19.94, '30-']],
     sites: [['wiadomosci-dnia.pl', 'IAB12']],
@@ -167,19 +167,19 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['dagensnytt.se', 'IAB12']],
   },
   {
-    code: 'TUR', weight: 1.5, language: 'tr', utcoffset: 180, floorTier: 0.45, euro: false, gdpr: false,
+    code: 'TUR', weight: 1.5, language: 'tr', utcoffset: 180, floorTier: 0.6, euro: false, gdpr: false,
     ipFirst: [78, 88, 176], carriers: ['Turkcell', 'Vodafone TR', 'Türk Telekom'],
     cities: [['34', 'Istanbul', 41.01, 28.98, '344'], ['06', 'Ankara', 39.93, 32.86, '065']],
     sites: [['gundem-haber.com.tr', 'IAB12']],
   },
   {
-    code: 'IDN', weight: 2, language: 'id', utcoffset: 420, floorTier: 0.3, euro: false, gdpr: false,
+    code: 'IDN', weight: 2, language: 'id', utcoffset: 420, floorTier: 0.5, euro: false, gdpr: false,
     ipFirst: [36, 110, 114], carriers: ['Telkomsel', 'Indosat', 'XL Axiata'],
     cities: [['JK', 'Jakarta', -6.21, 106.85, '101'], ['JI', 'Surabaya', -7.25, 112.75, '602']],
     sites: [['beritakini.co.id', 'IAB12']],
   },
   {
-    code: 'PHL', weight: 1.5, language: 'en', utcoffset: 480, floorTier: 0.3, euro: false, gdpr: false,
+    code: 'PHL', weight: 1.5, language: 'en', utcoffset: 480, floorTier: 0.5, euro: false, gdpr: false,
     ipFirst: [49, 112, 175], carriers: ['Globe Telecom', 'Smart'],
     cities: [['00', 'Manila', 14.6, 120.98, '100'], ['CEB', 'Cebu City', 10.32, 123.89, '600']],
     sites: [['manila-bulletin-now.ph', 'IAB12']],
@@ -191,13 +191,13 @@ export const COUNTRIES: readonly Country[] = [
     sites: [['hanbit-news.co.kr', 'IAB12']],
   },
   {
-    code: 'ZAF', weight: 1, language: 'en', utcoffset: 120, floorTier: 0.45, euro: false, gdpr: false,
+    code: 'ZAF', weight: 1, language: 'en', utcoffset: 120, floorTier: 0.6, euro: false, gdpr: false,
     ipFirst: [41, 102, 105], carriers: ['Vodacom', 'MTN'],
     cities: [['GT', 'Johannesburg', -26.2, 28.05, '200'], ['WC', 'Cape Town', -33.92, 18.42, '800']],
     sites: [['capetimes-online.co.za', 'IAB12']],
   },
   {
-    code: 'ARG', weight: 1, language: 'es', utcoffset: -180, floorTier: 0.45, euro: false, gdpr: false,
+    code: 'ARG', weight: 1, language: 'es', utcoffset: -180, floorTier: 0.6, euro: false, gdpr: false,
     ipFirst: [181, 186, 190], carriers: ['Personal', 'Claro AR', 'Movistar AR'],
     cities: [['C', 'Buenos Aires', -34.6, -58.38, 'C10'], ['X', 'Córdoba', -31.42, -64.18, 'X50']],
     sites: [['diario-porteno.com.ar', 'IAB12']],
@@ -337,7 +337,14 @@ export const BCAT_LISTS: readonly (readonly string[])[] = [
 
 export const BADV_DOMAINS: readonly string[] = [
   'competitor-bank.com', 'stridewear.com', 'casino-online.example', 'megastore.com', 'apple.com', 'go-text.me',
-  'heywire.com', 'northbank.co.uk', 'lendly.com', 'cheapflights.example', 'rival-motors.com',
+  'heywire.com', 'northbank.co.uk', 'lendly.com', 'cheapflights.example', 'rival-motors.com', 'homequest.com',
+  'libertyautoins.com', 'wealthwise.com',
+];
+
+/** Apps that app publishers block from advertising on them (bapp): competing games and utilities. */
+export const BAPP_BUNDLES: readonly string[] = [
+  'com.stayeasy.android', 'com.snackbox.app', 'com.puzzlequest.game', 'mx.tacomex.app', 'app.mindgym', 'com.king.candycrushsaga',
+  'com.supercell.clashofclans', 'com.playrix.homescapes', 'com.tripnest.hotels', 'com.budgetbee.finance',
 ];
 
 /** A deal: id, USD floor, auction type (3 = fixed price). */
