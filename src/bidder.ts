@@ -15,11 +15,14 @@ import { createRegistry } from './metrics/registry';
 import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';
 import { loadAllModelsShared } from './models/model-bytes';
 import { Dispatcher } from './pool/dispatcher';
+import { InlineLane } from './pool/inline-lane';
+import { LoopLoad } from './pool/loop-load';
 import { ReceiveSlab } from './pool/receive-slab';
 import { ScoringPool } from './pool/scoring-pool';
 import { allocateControl, kControlWorkersReady, type WorkerInit } from './pool/worker-init';
 import { createSink, InFlightRequests, startServer, type HttpJob, type RunningServer } from './server/http-server';
 import { loadNativeUws } from './server/uws';
+import { buildWarmEngine } from '../workers/engine-setup';
 
 /** Candidate rows per session.run; a batch with more is scored in chunks. */
 const kMaxModelRows = 4096;
@@ -117,12 +120,31 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   const inFlight = new InFlightRequests();
   const latency = new StageLatency();
   const sink = createSink({ metrics: mainMetrics, outcomes, latency });
-  const dispatcher = new Dispatcher<HttpJob>(pool, slab, sink, {
-    maxBatchSize: config.pool.maxBatchSize,
-    maxPendingRequests: config.pool.maxPendingRequests,
-    maxQueueDelayMs: config.pool.maxQueueDelayMs,
-    hardTimeoutMs: config.server.hardTimeoutMs,
-  });
+  // The inline lane's engine warms on this thread while the workers warm on theirs.
+  let lane: InlineLane | null = null;
+  if (config.pool.inlineMaxBatch > 0) {
+    try {
+      const engine = await buildWarmEngine({ init: workerData, outcomes, metrics: mainMetrics, idPrefix: `fe${Date.now().toString(36)}-`, allModels: false });
+      lane = new InlineLane(engine, config.pool.inlineMaxBatch, mainMetrics);
+    } catch (err) {
+      await pool.close();
+      throw new StartupError('INLINE_LANE_FAILED', [(err as Error).message]);
+    }
+  }
+  const dispatcher = new Dispatcher<HttpJob>(
+    pool,
+    slab,
+    sink,
+    {
+      maxBatchSize: config.pool.maxBatchSize,
+      maxPendingRequests: config.pool.maxPendingRequests,
+      maxQueueDelayMs: config.pool.maxQueueDelayMs,
+      hardTimeoutMs: config.server.hardTimeoutMs,
+      inlineMaxUtilization: config.pool.inlineMaxUtilization,
+    },
+    lane,
+    new LoopLoad(),
+  );
   const registry = createRegistry(
     layout,
     metricsBuffer,

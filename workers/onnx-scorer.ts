@@ -4,8 +4,9 @@
  * each worker builds a private single-threaded session (parallelism comes from the pool,
  * not from intra-op threads that would fight the other workers for cores).
  */
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { CAT_WIDTH, NUM_WIDTH, TOTAL_BUCKETS } from '../src/features/feature-spec';
+import { createSyncSession, type SyncSession } from './ort-sync-session';
 
 export interface Scorer {
   readonly maxRows: number;
@@ -46,7 +47,7 @@ class OnnxScorer implements Scorer {
   private readonly ownFeeds: (Record<string, Tensor> | undefined)[];
 
   constructor(
-    private readonly session: InferenceSession,
+    private readonly session: SyncSession,
     readonly maxRows: number,
   ) {
     this.cat = new Int32Array(maxRows * CAT_WIDTH);
@@ -89,7 +90,8 @@ class OnnxScorer implements Scorer {
     if (cat.length < rows * CAT_WIDTH || num.length < rows * NUM_WIDTH) {
       throw new RangeError(`input arrays too short for ${rows} rows`);
     }
-    const out = await this.session.run(this.feedsFor(cat, num, rows));
+    // Synchronous on this thread (see ort-sync-session.ts); the promise only keeps the API.
+    const out = this.session.run(this.feedsFor(cat, num, rows));
     return out.ctr!.data as Float32Array;
   }
 
@@ -104,8 +106,8 @@ class OnnxScorer implements Scorer {
     }
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    this.session.release();
   }
 }
 
@@ -118,6 +120,10 @@ export async function createScorer(shared: SharedArrayBuffer, byteLength: number
   if (byteLength > shared.byteLength) throw new RangeError(`byteLength ${byteLength} exceeds shared buffer ${shared.byteLength}`);
   const bytes = new Uint8Array(byteLength);
   bytes.set(new Uint8Array(shared, 0, byteLength));
-  const session = await InferenceSession.create(bytes, SESSION_OPTIONS);
+  const session = createSyncSession(bytes, SESSION_OPTIONS);
+  if (!session.outputNames.includes('ctr') || !session.inputNames.includes('cat') || !session.inputNames.includes('num')) {
+    session.release();
+    throw new Error(`model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the scorer needs cat, num -> ctr`);
+  }
   return new OnnxScorer(session, maxRows);
 }

@@ -28,6 +28,13 @@ export interface PoolConfig {
   maxBatchesPerWorker: number;
   /** Most requests in one task. */
   maxBatchSize: number;
+  /**
+   * Inline lane: when no batch is in the pool and at most this many requests wait, the
+   * front end scores them itself instead of waking a worker (0 turns the lane off).
+   */
+  inlineMaxBatch: number;
+  /** ... and only while the front end's event-loop utilisation (0-1) is below this. */
+  inlineMaxUtilization: number;
   /** Requests waiting for a free worker beyond this are shed with a 204 (overloaded). */
   maxPendingRequests: number;
   /** A request that waited this long for a worker is shed with a 204 (overloaded). */
@@ -92,6 +99,8 @@ export function defaultConfig(root = projectRoot()): BidderConfig {
       threads: Math.max(1, availableParallelism()),
       maxBatchesPerWorker: 1,
       maxBatchSize: 64,
+      inlineMaxBatch: 64,
+      inlineMaxUtilization: 0.5,
       maxPendingRequests: 8_192,
       maxQueueDelayMs: 100,
       slabSegmentBytes: 1024 * 1024,
@@ -114,7 +123,7 @@ export function defaultConfig(root = projectRoot()): BidderConfig {
 
 export type ConfigResult = { ok: true; config: BidderConfig } | { ok: false; errors: string[] };
 
-type EnvSpec = { path: string; kind: 'string' | 'int' | 'bool' | 'json' | 'atomics' };
+type EnvSpec = { path: string; kind: 'string' | 'int' | 'number' | 'bool' | 'json' | 'atomics' };
 
 /** Every BIDDER_* variable and where it lands. Unknown BIDDER_* variables are errors. */
 export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
@@ -126,6 +135,8 @@ export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
   BIDDER_POOL_THREADS: { path: 'pool.threads', kind: 'int' },
   BIDDER_POOL_BATCHES_PER_WORKER: { path: 'pool.maxBatchesPerWorker', kind: 'int' },
   BIDDER_POOL_MAX_BATCH: { path: 'pool.maxBatchSize', kind: 'int' },
+  BIDDER_POOL_INLINE_MAX_BATCH: { path: 'pool.inlineMaxBatch', kind: 'int' },
+  BIDDER_POOL_INLINE_MAX_UTILIZATION: { path: 'pool.inlineMaxUtilization', kind: 'number' },
   BIDDER_POOL_MAX_PENDING: { path: 'pool.maxPendingRequests', kind: 'int' },
   BIDDER_POOL_MAX_QUEUE_DELAY_MS: { path: 'pool.maxQueueDelayMs', kind: 'int' },
   BIDDER_POOL_SLAB_SEGMENT_BYTES: { path: 'pool.slabSegmentBytes', kind: 'int' },
@@ -160,6 +171,14 @@ function parseEnvValue(name: string, raw: string, spec: EnvSpec, errors: string[
         return undefined;
       }
       return Number(raw);
+    }
+    case 'number': {
+      const n = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(n)) {
+        errors.push(`${name}: expected a number, got "${raw}"`);
+        return undefined;
+      }
+      return n;
     }
     case 'bool':
       if (raw === '1' || raw === 'true') return true;
@@ -218,6 +237,10 @@ export function validateConfig(c: BidderConfig): string[] {
   checkInt(errors, 'pool.threads', c.pool.threads, 1, 256);
   checkInt(errors, 'pool.maxBatchesPerWorker', c.pool.maxBatchesPerWorker, 1, 64);
   checkInt(errors, 'pool.maxBatchSize', c.pool.maxBatchSize, 1, 4_096);
+  checkInt(errors, 'pool.inlineMaxBatch', c.pool.inlineMaxBatch, 0, 4_096);
+  if (typeof c.pool.inlineMaxUtilization !== 'number' || !(c.pool.inlineMaxUtilization >= 0 && c.pool.inlineMaxUtilization <= 1)) {
+    errors.push(`pool.inlineMaxUtilization: must be a number in [0, 1], got ${JSON.stringify(c.pool.inlineMaxUtilization)}`);
+  }
   checkInt(errors, 'pool.maxPendingRequests', c.pool.maxPendingRequests, 1, 1_000_000);
   checkInt(errors, 'pool.maxQueueDelayMs', c.pool.maxQueueDelayMs, 1, 60_000);
   checkInt(errors, 'pool.slabSegmentBytes', c.pool.slabSegmentBytes, 64 * 1024, 1024 * 1024 * 1024);

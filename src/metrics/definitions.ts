@@ -19,7 +19,11 @@ export const M = {
   workerBusy: 'bidder_pool_worker_busy_seconds_total',
   modelRun: 'bidder_model_inference_duration_seconds',
   modelRows: 'bidder_model_rows_total',
+  scored: 'bidder_scored_requests_total',
 } as const;
+
+/** Where a batch was scored: a pool worker, or the front end's inline lane. */
+export const LANES = ['pool', 'inline'] as const;
 
 const LATENCY_BUCKETS_S = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -82,6 +86,12 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       series: Array.from({ length: maxWorkerSlots }, (_, i) => [String(i + 1)]),
     },
     { name: M.modelRows, help: 'Candidate rows scored by the model.', labelNames: [], series: [[]] },
+    {
+      name: M.scored,
+      help: 'Requests run through the bid engine, by lane: a pool worker, or the front end itself (inline lane, light load).',
+      labelNames: ['lane'],
+      series: LANES.map((l) => [l]),
+    },
   ];
   const histograms: HistogramDef[] = [
     {
@@ -92,7 +102,7 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       buckets: LATENCY_BUCKETS_S,
     },
     { name: M.bidPrice, help: 'Bid prices (CPM, USD).', labelNames: [], series: [[]], buckets: PRICE_BUCKETS_USD },
-    { name: M.batchSize, help: 'Requests per pool task.', labelNames: [], series: [[]], buckets: BATCH_BUCKETS },
+    { name: M.batchSize, help: 'Requests per batch (pool task or inline-lane run).', labelNames: [], series: [[]], buckets: BATCH_BUCKETS },
     {
       name: M.modelRun,
       help: 'Duration of one batched model run (session.run) in a worker.',

@@ -10,14 +10,21 @@
  * sealed before it arrived, because the dispatcher never submits more batches than the
  * workers can hold (piscina's own queue stays empty).
  *
+ * Under a light load the pool is skipped: when no batch is in flight, what waits fits
+ * one inline batch, and this thread's event loop has room (LoadProbe), the requests are
+ * scored here by the inline lane (inline-lane.ts). That saves the two cross-thread
+ * wake-ups that dominate a request's latency when the workers are idle. As the load
+ * grows the loop fills up and batches go to the pool, whose threads add cores.
+ *
  * Every request is answered exactly once: by its worker's reply, or by a no-bid when
  * the worker dies, the queue sheds it, or the hard timeout passes first.
  */
-import { writeTask } from '../codec/request-batch';
+import { kFlagGzip, writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';
 import { readBatchReply, Reply } from '../codec/reply-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
 import { monoNowMs } from '../util/clock';
+import type { LoadProbe } from './loop-load';
 import type { ReceiveSlab } from './receive-slab';
 
 /** One request as the dispatcher sees it; the server extends it with its response handle. */
@@ -43,8 +50,17 @@ export interface PoolRunner {
   run(task: ArrayBuffer): Promise<ArrayBuffer>;
 }
 
+/** Scores small batches on the dispatcher's own thread (the inline lane). */
+export interface LaneRunner {
+  readonly idle: boolean;
+  readonly maxBatch: number;
+  run(task: ArrayBuffer): Promise<ArrayBuffer>;
+}
+
 export interface DispatcherOptions {
   maxBatchSize: number;
+  /** The inline lane takes a batch only while this thread's loop utilisation is below this. */
+  inlineMaxUtilization: number;
   maxPendingRequests: number;
   maxQueueDelayMs: number;
   hardTimeoutMs: number;
@@ -76,6 +92,8 @@ export class Dispatcher<J extends BidJob> {
     private readonly slab: ReceiveSlab,
     private readonly sink: JobSink<J>,
     private readonly options: DispatcherOptions,
+    private readonly lane: LaneRunner | null = null,
+    private readonly load: LoadProbe | null = null,
   ) {
     this.sweepTimer = setInterval(() => this.sweep(), kSweepIntervalMs);
     this.sweepTimer.unref();
@@ -113,6 +131,11 @@ export class Dispatcher<J extends BidJob> {
   }
 
   private flush(): void {
+    if (this.takeInline()) {
+      this.compactPending();
+      this.notifyIfIdle();
+      return;
+    }
     const capacity = this.pool.capacity;
     while (this.pendingCount() > 0 && this.inFlight.size < capacity) {
       // Spread what is waiting over the workers that are free rather than filling one.
@@ -130,7 +153,31 @@ export class Dispatcher<J extends BidJob> {
     this.notifyIfIdle();
   }
 
-  private dispatch(jobs: J[]): void {
+  /**
+   * Scores what waits on this thread when the pool holds nothing and it is a small batch:
+   * a lone request then skips two thread hand-offs. Requests carrying test hooks (crash,
+   * delay) always go to the pool, where those hooks are meant to act.
+   */
+  private takeInline(): boolean {
+    const lane = this.lane;
+    if (lane === null || !lane.idle || this.inFlight.size > 0) return false;
+    if (this.load !== null && this.load.value >= this.options.inlineMaxUtilization) return false;
+    const waiting = this.pendingCount();
+    if (waiting === 0 || waiting > lane.maxBatch) return false;
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      if ((this.pending[i].flags & ~kFlagGzip) !== 0) return false;
+    }
+    const jobs: J[] = [];
+    while (this.pendingCount() > 0) {
+      const job = this.pending[this.pendingHead++];
+      if (job.done) this.slab.free(job.offset);
+      else jobs.push(job);
+    }
+    if (jobs.length > 0) this.dispatch(jobs, lane);
+    return true;
+  }
+
+  private dispatch(jobs: J[], runner: PoolRunner | LaneRunner = this.pool): void {
     const now = monoNowMs();
     const words = writeTask(jobs, now);
     let oldestArrivedAt = now;
@@ -139,7 +186,7 @@ export class Dispatcher<J extends BidJob> {
     }
     const batch: Batch<J> = { jobs, oldestArrivedAt };
     this.inFlight.add(batch);
-    this.pool.run(words.buffer).then(
+    runner.run(words.buffer).then(
       (buffer) => this.onReply(batch, buffer),
       () => this.onFailure(batch),
     );
@@ -187,6 +234,7 @@ export class Dispatcher<J extends BidJob> {
 
   /** Sheds requests that waited too long for a worker and answers ones stuck past the hard timeout. */
   private sweep(): void {
+    this.load?.sample();
     const now = monoNowMs();
     const queueLimit = now - this.options.maxQueueDelayMs;
     while (this.pendingCount() > 0) {

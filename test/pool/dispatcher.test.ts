@@ -12,7 +12,8 @@ import {
   requestBase,
 } from '../../src/codec/request-batch';
 import { NoBidReason } from '../../src/decisioning/no-bid-reasons';
-import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type PoolRunner } from '../../src/pool/dispatcher';
+import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type LaneRunner, type PoolRunner } from '../../src/pool/dispatcher';
+import type { LoadProbe } from '../../src/pool/loop-load';
 import { ReceiveSlab } from '../../src/pool/receive-slab';
 import { monoNowMs } from '../../src/util/clock';
 
@@ -56,9 +57,33 @@ class FakeSink implements JobSink<TestJob> {
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000 };
+const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000, inlineMaxUtilization: 0.5 };
 
-function setup(capacity: number, opts: Partial<DispatcherOptions> = {}) {
+/** An inline lane that answers at once, recording the ids of each batch it scored. */
+class FakeLane implements LaneRunner {
+  readonly batches: number[][] = [];
+  idle = true;
+  constructor(readonly maxBatch: number) {}
+  async run(task: ArrayBuffer): Promise<ArrayBuffer> {
+    const words = new Float64Array(task);
+    const ids = Array.from({ length: words[kTaskCount] }, (_, i) => words[requestBase(i) + kReqId]);
+    this.batches.push(ids);
+    const w = new ReplyWriter();
+    w.begin();
+    for (const id of ids) w.add(id, 200, 0, `inline-${id}`);
+    return w.finish(0, 1, 2);
+  }
+}
+
+class FakeLoad implements LoadProbe {
+  value = 0;
+  samples = 0;
+  sample(): void {
+    this.samples++;
+  }
+}
+
+function setup(capacity: number, opts: Partial<DispatcherOptions> = {}, lane: LaneRunner | null = null, load: LoadProbe | null = null) {
   const pool = new FakePool(capacity);
   const slab = new ReceiveSlab(64 * 1024, 4);
   const frees: number[] = [];
@@ -68,7 +93,7 @@ function setup(capacity: number, opts: Partial<DispatcherOptions> = {}) {
     realFree(offset);
   };
   const sink = new FakeSink();
-  const d = new Dispatcher<TestJob>(pool, slab, sink, { ...defaults, ...opts });
+  const d = new Dispatcher<TestJob>(pool, slab, sink, { ...defaults, ...opts }, lane, load);
   const jobs: TestJob[] = [];
   const job = (name: string, length = 100, arrivedAt = monoNowMs()): TestJob => {
     const offset = slab.alloc(length);
@@ -419,5 +444,83 @@ t.test('mixed load: every job answered exactly once and every region freed exact
   }
   t.same(frees.slice().sort((x, y) => x - y), jobs.map((j) => j.offset).sort((x, y) => x - y), 'each region freed once');
   t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('inline lane: a small batch is scored on this thread when the pool is idle and the loop has room', async (t) => {
+  const lane = new FakeLane(4);
+  const load = new FakeLoad();
+  const { pool, d, job, sink, slab } = setup(2, {}, lane, load);
+  const a = job('a');
+  const b = job('b');
+  d.submit(a);
+  d.submit(b);
+  await tick();
+  await tick();
+  t.same(lane.batches, [[0, 1]], 'one inline batch with both requests');
+  t.equal(pool.calls.length, 0, 'no worker was woken');
+  t.same(sink.events.map((e) => (e.kind === 'answer' ? e.body : e.reason)), ['inline-0', 'inline-1']);
+  t.equal(slab.inUse(), 0, 'slab regions freed');
+  await d.whenIdle();
+  d.close();
+});
+
+t.test('inline lane: more than its batch, a busy pool, a loaded loop or a test hook go to the pool', async (t) => {
+  const lane = new FakeLane(2);
+  const load = new FakeLoad();
+  const { pool, d, job, sink } = setup(2, {}, lane, load);
+
+  // Three waiting requests exceed the lane's batch of 2.
+  for (const n of ['a', 'b', 'c']) d.submit(job(n));
+  await tick();
+  t.equal(lane.batches.length, 0);
+  t.equal(pool.calls.length, 2, 'spread over the two workers');
+
+  // While the pool holds a batch, even a lone request goes to the pool.
+  d.submit(job('d'));
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(lane.batches.length, 0, 'pool still holds a batch');
+  reply(pool.calls[1]);
+  for (const c of pool.calls.slice(2)) reply(c);
+  await tick();
+  await d.whenIdle();
+  const before = pool.calls.length;
+
+  // A loaded event loop sends work to the pool.
+  load.value = 0.9;
+  d.submit(job('e'));
+  await tick();
+  t.equal(lane.batches.length, 0, 'loop above inlineMaxUtilization');
+  t.equal(pool.calls.length, before + 1);
+  reply(pool.calls[pool.calls.length - 1]);
+  await tick();
+
+  // A request carrying a test hook (crash, delay) is meant for a worker.
+  load.value = 0;
+  const hooked = job('f');
+  hooked.flags = 2; // kFlagTestCrash
+  d.submit(hooked);
+  await tick();
+  t.equal(lane.batches.length, 0, 'test hooks never run inline');
+  reply(pool.calls[pool.calls.length - 1]);
+  await tick();
+
+  // And with room again, a lone request is scored inline.
+  const plain = job('g');
+  plain.flags = 1; // gzip is fine inline
+  d.submit(plain);
+  await tick();
+  t.equal(lane.batches.length, 1, 'back to the lane');
+  await d.whenIdle();
+  t.equal(sink.events.length, 7, 'every request answered once');
+  d.close();
+});
+
+t.test('inline lane: the sweep samples the loop load', async (t) => {
+  const load = new FakeLoad();
+  const { d } = setup(1, {}, new FakeLane(8), load);
+  await sleep(30);
+  t.ok(load.samples >= 2, `sampled ${load.samples} times in 30 ms`);
   d.close();
 });

@@ -1,0 +1,72 @@
+/**
+ * Builds a warmed BidEngine from what a scoring thread is given (WorkerInit): campaigns
+ * indexed, an onnxruntime session per model built from the shared model bytes and
+ * warmed, and the whole bid path warmed on sample requests so the first real requests
+ * are not the slow ones. Used by every pool worker and by the front end's inline lane.
+ */
+import { readBatchReply, ReplyWriter } from '../src/codec/reply-batch';
+import { CampaignIndex } from '../src/decisioning/campaign-index';
+import { parseCampaigns } from '../src/decisioning/campaign-loader';
+import type { OutcomeTable } from '../src/metrics/definitions';
+import { SlotWriter } from '../src/metrics/shared-metrics';
+import type { WorkerInit } from '../src/pool/worker-init';
+import { BidEngine, type EngineOptions } from './bid-engine';
+import { createScorer, type Scorer } from './onnx-scorer';
+import { WARM_REQUESTS } from './warm-requests';
+
+/** Rounds of the sample requests run through the engine before it serves. */
+const kWarmRounds = 200;
+
+export interface EngineSetup {
+  init: Pick<WorkerInit, 'models' | 'activeModel' | 'campaignsJson' | 'bidding' | 'maxBodyBytes' | 'maxModelRows' | 'testHooks' | 'receiveSlab'>;
+  outcomes: OutcomeTable;
+  metrics: SlotWriter;
+  idPrefix: string;
+  /** Build sessions for every model (a worker) or only the active one (the inline lane). */
+  allModels: boolean;
+}
+
+export async function buildWarmEngine(s: EngineSetup): Promise<BidEngine> {
+  const data = s.init;
+  const parsed = parseCampaigns(JSON.parse(data.campaignsJson));
+  if (!parsed.ok) throw new Error(`campaigns rejected: ${parsed.errors.join('; ')}`);
+  const index = new CampaignIndex(parsed.campaigns);
+  // A session for every model, each warmed; the active one scores bids.
+  const scorers = new Map<string, Scorer>();
+  for (const m of data.models) {
+    if (!s.allModels && m.name !== data.activeModel) continue;
+    const scorer = await createScorer(m.shared, m.byteLength, data.maxModelRows);
+    await scorer.warm();
+    scorers.set(m.name, scorer);
+  }
+  const scorer = scorers.get(data.activeModel);
+  if (scorer === undefined) throw new Error(`active model ${data.activeModel} not among the loaded models`);
+
+  const options: EngineOptions = {
+    decision: { fxRates: data.bidding.fxRates, seatId: data.bidding.seatId },
+    seatId: data.bidding.seatId,
+    tmaxMarginMs: data.bidding.tmaxMarginMs,
+    maxBodyBytes: data.maxBodyBytes,
+    testHooks: data.testHooks,
+    idPrefix: s.idPrefix,
+  };
+  const engine = new BidEngine(index, scorer, s.outcomes, s.metrics, data.receiveSlab, options);
+
+  // Warm the JIT on the whole path. Warm-up answers are thrown away; their metrics go to
+  // a private scratch buffer.
+  const layout = s.metrics.layout;
+  const warmEngine = new BidEngine(index, scorer, s.outcomes, new SlotWriter(layout, layout.allocate(), 1), data.receiveSlab, {
+    ...options,
+    testHooks: false,
+    idPrefix: 'warm-',
+  });
+  const writer = new ReplyWriter();
+  for (let round = 0; round < kWarmRounds; round++) {
+    for (const text of WARM_REQUESTS) {
+      writer.begin();
+      await warmEngine.processText(text, writer);
+      readBatchReply(writer.finish(1, 0, 0));
+    }
+  }
+  return engine;
+}
