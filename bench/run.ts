@@ -7,6 +7,10 @@
  * latest.json) and the HTML report bench/results/latest.html.
  *
  *   npm run bench [-- --scenario NAME]... [--quick] [--duration S] [--open-duration S]
+ *                    [--server NAME]... [--env KEY=VALUE]...
+ *
+ * --server limits the run to the named servers (bidder, ceiling, inline, inline-batched,
+ * fastify); --env sets a BIDDER_* variable for every server, to measure a setting.
  *
  * Needs wrk for the closed loop where installed (apt-get install wrk); falls back to the
  * project's Node generator otherwise (and says so in the results).
@@ -75,8 +79,17 @@ export async function runScenario(s: Scenario, plan: SuitePlan, set: RequestSetF
   return { name: s.name, description: s.description, closed, open, referenceRate: reference };
 }
 
-function parseArgs(argv: string[]): { scenarios: Scenario[]; plan: SuitePlan } {
+interface SuiteArgs {
+  scenarios: Scenario[];
+  plan: SuitePlan;
+  servers: ServerName[] | null;
+  env: Record<string, string>;
+}
+
+function parseArgs(argv: string[]): SuiteArgs {
   const names: string[] = [];
+  const servers: ServerName[] = [];
+  const env: Record<string, string> = {};
   let plan = { ...kFullPlan, closed: { ...kFullPlan.closed } };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -85,13 +98,20 @@ function parseArgs(argv: string[]): { scenarios: Scenario[]; plan: SuitePlan } {
     else if (a === '--quick') plan = { ...kQuickPlan, closed: { ...kQuickPlan.closed } };
     else if (a === '--duration') plan.closed.durationS = Number(v), i++;
     else if (a === '--open-duration') plan.openDurationS = Number(v), i++;
-    else throw new Error(`unknown argument ${a} (see the header of bench/run.ts)`);
+    else if (a === '--server') servers.push(v as ServerName), i++;
+    else if (a === '--env') {
+      const at = v.indexOf('=');
+      if (at < 1 || !v.startsWith('BIDDER_')) throw new Error(`--env wants BIDDER_NAME=value, got ${v}`);
+      env[v.slice(0, at)] = v.slice(at + 1);
+      i++;
+    } else throw new Error(`unknown argument ${a} (see the header of bench/run.ts)`);
   }
-  return { scenarios: names.length > 0 ? names.map(findScenario) : SCENARIOS, plan };
+  const scenarios = (names.length > 0 ? names.map(findScenario) : SCENARIOS).map((s) => ({ ...s, env: { ...s.env, ...env } }));
+  return { scenarios, plan, servers: servers.length > 0 ? servers : null, env };
 }
 
 async function main(): Promise<void> {
-  const { scenarios, plan } = parseArgs(process.argv.slice(2));
+  const { scenarios, plan, servers } = parseArgs(process.argv.slice(2));
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   log(`bench: ${scenarios.length} scenarios, closed loop by ${closedLoopGenerator()}, ${machine.cpus} cpus (${machine.cpuModel})`);
@@ -106,7 +126,8 @@ async function main(): Promise<void> {
       }
       log(`bench: ${s.name}: ${s.description}`);
       const set = writeRequestSet(dir, s.name, scenarioBodies(s), s.gzip);
-      results.push(await runScenario(s, plan, set));
+      const names = servers ?? ['bidder', ...s.peers];
+      results.push(await runScenario(s, plan, set, names));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -100,7 +100,7 @@ export function defaultConfig(root = projectRoot()): BidderConfig {
       maxBatchesPerWorker: 1,
       maxBatchSize: 64,
       inlineMaxBatch: 64,
-      inlineMaxUtilization: 0.5,
+      inlineMaxUtilization: 0.9,
       maxPendingRequests: 8_192,
       maxQueueDelayMs: 100,
       slabSegmentBytes: 1024 * 1024,

@@ -10,6 +10,8 @@ import type { BidRequest } from '../../src/openrtb/types';
 import {
   postBid,
   rawExchange,
+  sampleValue,
+  scrape,
   send,
   startTestBidder,
   type HttpResult,
@@ -61,6 +63,18 @@ t.test('bid on a simple 300x250 banner', async (t) => {
   t.equal(res.id, SIMPLE_BANNER.id, 'echoes the request id');
   t.equal(res.seatbid[0].bid[0].impid, '1', 'bids on imp 1');
   t.ok(res.seatbid[0].bid[0].price >= 0.03, 'price at or above the floor');
+});
+
+t.test('under light load the front end scores requests itself (inline lane)', async (t) => {
+  const before = await scrape(b.port);
+  const inlineBefore = sampleValue(before, 'bidder_scored_requests_total', { lane: 'inline' }) ?? 0;
+  const poolBefore = sampleValue(before, 'bidder_scored_requests_total', { lane: 'pool' }) ?? 0;
+  for (let i = 0; i < 5; i++) t.equal((await postBid(b.port, SIMPLE_BANNER_TEXT)).status, 200);
+  const after = await scrape(b.port);
+  const inline = (sampleValue(after, 'bidder_scored_requests_total', { lane: 'inline' }) ?? 0) - inlineBefore;
+  const pool = (sampleValue(after, 'bidder_scored_requests_total', { lane: 'pool' }) ?? 0) - poolBefore;
+  t.equal(inline + pool, 5, 'each request scored once');
+  t.ok(inline >= 4, `one at a time, they stay on the front end (${inline} inline, ${pool} pool)`);
 });
 
 t.test('no-bid when no campaign fits (1x1 banner)', async (t) => {

@@ -18,7 +18,8 @@ const STAGES = ['receive', 'queue', 'score', 'respond', 'total'];
 let b: TestBidder;
 let text = '';
 t.before(async () => {
-  b = await startTestBidder({ testHooks: false });
+  // The inline lane off, so every request crosses to a worker and the pool's series move.
+  b = await startTestBidder({ testHooks: false, pool: { inlineMaxBatch: 0 } });
   // Bids, no-bids and errors, so every kind of series has moved.
   const bodies: string[] = [];
   for (let i = 0; i < 20; i++) bodies.push(simpleBanner(`m-${i}`), oneByOne(`m-nb-${i}`));
@@ -82,6 +83,9 @@ t.test('required series exist (label values created before traffic)', async (t) 
   const busy = samplesWith(exp, 'bidder_pool_worker_busy_seconds_total');
   t.ok(busy.length >= 2, 'a busy series per worker slot');
   t.ok(busy.reduce((a, s) => a + s.value, 0) > 0, 'workers recorded busy time');
+  t.equal(type('bidder_scored_requests_total'), 'counter');
+  t.equal(sampleValue(text, 'bidder_scored_requests_total', { lane: 'pool' }), 42, 'every request scored by a worker');
+  t.equal(sampleValue(text, 'bidder_scored_requests_total', { lane: 'inline' }), 0, 'none inline with the lane off');
   const info = samplesWith(exp, 'bidder_model_info');
   t.equal(info.length, 1, 'one bidder_model_info series');
   t.equal(info[0]?.labels.name, 'ctr-logreg', 'model name label');
