@@ -1,5 +1,5 @@
 /**
- * The two CTR models: graph layout plus deterministic weights. The weights are not trained;
+ * The CTR models: graph layout plus deterministic weights. The weights are not trained;
  * they are random but shaped so that outputs look like real click-through rates (mostly
  * 0.1%-5%, mean about 1%) and depend on every feature. A calibration pass over a seeded
  * synthetic sample scales the last layer to a target logit spread and solves the bias for
@@ -21,9 +21,24 @@ import { mulberry32, normal } from './prng';
 
 export const IR_VERSION = 8;
 export const OPSET = 17;
-export const EMBED_DIM = 8;
-export const HIDDEN1 = 64;
-export const HIDDEN2 = 32;
+/** An MLP's shape: embedding width per hashed field and two hidden layers. */
+export interface MlpShape {
+  name: string;
+  graphName: string;
+  seed: number;
+  embedDim: number;
+  hidden1: number;
+  hidden2: number;
+}
+
+/** The small MLP: about 11k multiply-adds per row. */
+export const MLP_SHAPE: MlpShape = { name: 'ctr-mlp', graphName: 'ctr_mlp', seed: 0x31f00d, embedDim: 8, hidden1: 64, hidden2: 32 };
+/**
+ * A production-sized ranking MLP: wider embeddings and hidden layers, about 283k
+ * multiply-adds per row (25x ctr-mlp), so that scoring, not request handling, is the
+ * larger cost, as with the models exchanges' buyers serve.
+ */
+export const DNN_SHAPE: MlpShape = { name: 'ctr-dnn', graphName: 'ctr_dnn', seed: 0xd11d00, embedDim: 16, hidden1: 512, hidden2: 256 };
 
 const TARGET_MEAN_CTR = 0.01;
 const TARGET_LOGIT_STD = 0.8;
@@ -224,8 +239,9 @@ function heMatrix(rand: () => number, rows: number, cols: number): Float64Array 
   return m;
 }
 
-export function buildMlp(): BuiltModel {
-  const rand = mulberry32(0x31f00d);
+export function buildMlp(shape: MlpShape = MLP_SHAPE): BuiltModel {
+  const { embedDim: EMBED_DIM, hidden1: HIDDEN1, hidden2: HIDDEN2 } = shape;
+  const rand = mulberry32(shape.seed);
   const scales = fieldScales();
   const embed = new Float64Array(TOTAL_BUCKETS * EMBED_DIM);
   for (let i = 0; i < TOTAL_BUCKETS; i++) {
@@ -260,7 +276,7 @@ export function buildMlp(): BuiltModel {
   const description = `MLP: ${EMBED_DIM}-d embeddings per hashed field, concat numerics, Gemm ${HIDDEN1} Relu, Gemm ${HIDDEN2} Relu, Gemm 1, Sigmoid. Untrained, seeded weights calibrated to a plausible CTR distribution.`;
   const f32 = (a: Float64Array) => Float32Array.from(a);
   const model = modelShell(
-    'ctr_mlp',
+    shape.graphName,
     description,
     [
       { opType: 'Gather', name: 'embed', inputs: ['embeddings', 'cat'], outputs: ['emb'], attrs: { axis: { kind: 'int', value: 0 } } },
@@ -283,7 +299,7 @@ export function buildMlp(): BuiltModel {
       { name: 'b3', dims: [1], data: Float32Array.of(bias) },
     ],
   );
-  return { name: 'ctr-mlp', version: '1.0.0', description, bytes: encodeModel(model), calibration };
+  return { name: shape.name, version: '1.0.0', description, bytes: encodeModel(model), calibration };
 }
 
 function dense(x: Float64Array, w: Float64Array, b: Float64Array, out: Float64Array, relu: boolean): void {

@@ -53,4 +53,6 @@ export const cases: MicroCase[] = [
   scoreCase('ctr-logreg', 32),
   scoreCase('ctr-mlp', 1),
   scoreCase('ctr-mlp', 32),
+  scoreCase('ctr-dnn', 1),
+  scoreCase('ctr-dnn', 32),
 ];

@@ -17,7 +17,7 @@ function entry(dir: string, name: string): ManifestEntry {
 }
 
 t.test('verified bytes land in a SharedArrayBuffer unchanged', async (t) => {
-  for (const name of ['ctr-logreg', 'ctr-mlp']) {
+  for (const name of ['ctr-logreg', 'ctr-mlp', 'ctr-dnn']) {
     const r = loadModelShared(MODELS_DIR, name);
     if (!r.ok) return t.fail(JSON.stringify(r.errors));
     t.ok(r.shared instanceof SharedArrayBuffer);
@@ -102,7 +102,7 @@ t.test('not an ONNX file (sha matching) -> MODEL_ONNX_INVALID', async (t) => {
 t.test('every model of the manifest is loaded once; the active one is picked; one bad model refuses them all', async (t) => {
   const all = loadAllModelsShared(MODELS_DIR, 'ctr-mlp');
   if (!all.ok) return t.fail(JSON.stringify(all.errors));
-  t.same(all.models.map((m) => m.entry.name).sort(), ['ctr-logreg', 'ctr-mlp']);
+  t.same(all.models.map((m) => m.entry.name).sort(), ['ctr-dnn', 'ctr-logreg', 'ctr-mlp']);
   t.equal(all.active.entry.name, 'ctr-mlp');
   t.ok(all.models.every((m) => m.shared instanceof SharedArrayBuffer && m.byteLength > 0));
 

@@ -12,7 +12,7 @@ const MODELS_DIR = resolve(__dirname, '..', '..', 'native-models');
 t.test('two builds are byte-identical', async (t) => {
   const a = buildAll();
   const b = buildAll();
-  t.same([...a.files.keys()], ['ctr-logreg.onnx', 'ctr-mlp.onnx', 'manifest.json']);
+  t.same([...a.files.keys()], ['ctr-logreg.onnx', 'ctr-mlp.onnx', 'ctr-dnn.onnx', 'manifest.json']);
   for (const [name, bytes] of a.files) t.ok(Buffer.from(bytes).equals(Buffer.from(b.files.get(name)!)), name);
 });
 

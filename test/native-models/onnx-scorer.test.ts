@@ -45,7 +45,7 @@ function encodedBatch(scorer: Scorer): void {
   });
 }
 
-for (const name of ['ctr-logreg', 'ctr-mlp']) {
+for (const name of ['ctr-logreg', 'ctr-mlp', 'ctr-dnn']) {
   t.test(name, async (t) => {
     const scorer = await scorerFor(name);
     t.teardown(() => scorer.release());
