@@ -62,16 +62,32 @@ interface Conn {
   buf: Buffer;
 }
 
-/** Returns the length of one complete response at the start of buf, or 0 if incomplete. */
-function responseLength(buf: Buffer): { length: number; status: number } {
+/**
+ * Returns the length of one complete response at the start of buf, or 0 if incomplete.
+ * Bodies are delimited by Content-Length or chunked transfer coding (Node's http server
+ * uses chunks when a handler sets no length); a status line that does not parse is -1.
+ */
+export function responseLength(buf: Buffer): { length: number; status: number } {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return { length: 0, status: 0 };
   const head = buf.toString('latin1', 0, end);
-  const status = Number(head.slice(9, 12));
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1];
+  if (status === undefined) return { length: buf.length, status: -1 };
+  if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+    let at = end + 4;
+    for (;;) {
+      const lineEnd = buf.indexOf('\r\n', at);
+      if (lineEnd < 0) return { length: 0, status: 0 };
+      const size = parseInt(buf.toString('latin1', at, lineEnd), 16);
+      if (!Number.isFinite(size)) return { length: buf.length, status: -1 };
+      at = lineEnd + 2 + size + 2; // chunk data and its CRLF; the last chunk (0) has no data
+      if (at > buf.length) return { length: 0, status: 0 };
+      if (size === 0) return { length: at, status: Number(status) };
+    }
+  }
   const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-  const bodyLen = m ? Number(m[1]) : 0;
-  const total = end + 4 + bodyLen;
-  return buf.length >= total ? { length: total, status } : { length: 0, status: 0 };
+  const total = end + 4 + (m ? Number(m[1]) : 0);
+  return buf.length >= total ? { length: total, status: Number(status) } : { length: 0, status: 0 };
 }
 
 /** Percentiles on the HDR log scale, 0 to 99.999, for plotting; then the max as 100. */
@@ -80,18 +96,20 @@ export function percentileCurve(h: hdr.Histogram): PercentileCurve {
   for (let step = 0; step <= 50; step++) {
     // 10 points per decade of 1/(1-p): 0, 20.6, 36.9, ... 90, ... 99, ... 99.999
     const p = 100 * (1 - Math.pow(10, -step / 10));
-    curve.push([Math.round(p * 10000) / 10000, h.getValueAtPercentile(p)]);
+    // HDR reports a bucket's upper bound, which can pass the largest value recorded.
+    curve.push([Math.round(p * 10000) / 10000, Math.min(h.getValueAtPercentile(p), h.maxValue)]);
   }
   curve.push([100, h.maxValue]);
   return curve;
 }
 
 export function summarize(h: hdr.Histogram): LatencySummaryUs {
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), h.maxValue);
   return {
-    p50: h.getValueAtPercentile(50),
-    p90: h.getValueAtPercentile(90),
-    p99: h.getValueAtPercentile(99),
-    p999: h.getValueAtPercentile(99.9),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
     max: h.maxValue,
     mean: Math.round(h.mean),
   };

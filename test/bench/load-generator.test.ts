@@ -1,0 +1,97 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { responseLength, runLoad } from '../../bench/load/open-loop';
+import { httpRequestBytes, readRequestSet, writeRequestSet } from '../../bench/load/request-set';
+
+/** A tiny HTTP server: answers 200 or 204 by body, optionally holding the first answer back. */
+function startServer(holdFirstMs = 0): Promise<{ server: Server; port: number; bodies: string[] }> {
+  const bodies: string[] = [];
+  let first = true;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      bodies.push(body.toString());
+      const answer = (): void => {
+        if (body.toString().includes('bid')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":1}');
+        else res.writeHead(204).end();
+      };
+      if (first && holdFirstMs > 0) setTimeout(answer, holdFirstMs);
+      else answer();
+      first = false;
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, bodies })));
+}
+
+t.test('request sets round-trip through their files, gzip included', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'reqset-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bodies = [Buffer.from('{"a":1}'), Buffer.from('{"bid":2}')];
+  const plain = readRequestSet(writeRequestSet(dir, 'p', bodies, false).bin, join(dir, 'p.idx'));
+  t.equal(plain.gzip, false);
+  t.same(plain.payloads.map(String), ['{"a":1}', '{"bid":2}']);
+  const zipped = readRequestSet(writeRequestSet(dir, 'z', bodies, true).bin, join(dir, 'z.idx'));
+  t.equal(zipped.gzip, true);
+  t.same(zipped.payloads.map((p) => gunzipSync(p).toString()), ['{"a":1}', '{"bid":2}']);
+  t.throws(() => writeRequestSet(dir, 'e', [], false), /at least one body/);
+  const head = httpRequestBytes(8080, Buffer.from('xy'), true).toString();
+  t.match(head, /^POST \/openrtb2\/bid HTTP\/1.1\r\n/);
+  t.match(head, /Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\nxy$/);
+});
+
+t.test('open loop sends at the offered rate and counts answers by status', async (t) => {
+  const { server, port, bodies } = await startServer();
+  t.teardown(() => server.close());
+  const r = await runLoad({ port, rate: 200, durationS: 0.5, connections: 4, payloads: [Buffer.from('{"bid":1}'), Buffer.from('{"x":1}')], gzip: false });
+  t.equal(r.sent, 100);
+  t.equal(r.completed, 100);
+  t.same(r.status, { 200: 50, 204: 50 });
+  t.equal(r.errors, 0);
+  t.equal(bodies.length, 100, 'the server saw every request');
+  t.ok(r.latencyUs.p50 > 0 && r.latencyUs.p50 <= r.latencyUs.p99 && r.latencyUs.p99 <= r.latencyUs.max);
+  t.equal(r.curve[r.curve.length - 1][0], 100, 'the curve ends at the max');
+  t.ok(r.curve.every(([, v], i) => i === 0 || v >= r.curve[i - 1][1]), 'the curve never decreases');
+});
+
+t.test('a stall counts against every request that was due during it (coordinated omission)', async (t) => {
+  // One connection, 100 req/s for 1 s, and the first answer held for 300 ms: the ~30
+  // requests due meanwhile wait for the connection; measured from their intended send
+  // times, a large share of them sees most of the stall. A generator that timed from the
+  // actual send would report one slow request and 99 fast ones.
+  const { server, port } = await startServer(300);
+  t.teardown(() => server.close());
+  const r = await runLoad({ port, rate: 100, durationS: 1, connections: 1, payloads: [Buffer.from('{"x":1}')], gzip: false });
+  t.equal(r.completed, 100);
+  t.ok(r.latencyUs.max >= 290_000, `max ${r.latencyUs.max} µs covers the stall`);
+  t.ok(r.latencyUs.p90 >= 100_000, `p90 ${r.latencyUs.p90} µs: the requests queued behind the stall are slow too`);
+});
+
+t.test('closed loop keeps every connection busy for the duration', async (t) => {
+  const { server, port } = await startServer();
+  t.teardown(() => server.close());
+  const r = await runLoad({ port, rate: 0, durationS: 0.3, connections: 2, payloads: [Buffer.from('{"bid":1}')], gzip: false, closed: true });
+  t.ok(r.completed > 20, `${r.completed} answered in 0.3 s`);
+  t.equal(r.errors, 0);
+  t.same(Object.keys(r.status), ['200']);
+  t.throws(() => runLoad({ port, rate: 0, durationS: 0, connections: 1, payloads: [Buffer.from('x')], gzip: false }), /duration/);
+});
+
+t.test('responses are framed by content-length or chunks', async (t) => {
+  const first = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  const second = 'HTTP/1.1 204 No Content\r\n\r\n';
+  const fixed = Buffer.from(first + second);
+  t.same(responseLength(fixed), { length: first.length, status: 200 });
+  t.same(responseLength(fixed.subarray(first.length)), { length: second.length, status: 204 });
+  t.same(responseLength(fixed.subarray(0, first.length - 1)), { length: 0, status: 0 }, 'incomplete body');
+  const chunked = Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+  t.same(responseLength(chunked), { length: chunked.length, status: 200 });
+  t.same(responseLength(chunked.subarray(0, chunked.length - 2)), { length: 0, status: 0 }, 'incomplete last chunk');
+  t.equal(responseLength(Buffer.from('garbage\r\n\r\n')).status, -1, 'not a status line');
+});
