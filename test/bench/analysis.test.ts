@@ -63,13 +63,18 @@ t.test('saturation and bid share', async (t) => {
   t.equal(bidShare({ 500: 3 }), null);
 });
 
-t.test('soak RSS verdict: flat within 5% after the warm-up', async (t) => {
-  const samples = [0, 60, 120, 180, 240].map((atS, i) => ({ atS, rssMb: [100, 180, 200, 204, 206][i] }));
-  const v = rssVerdict(samples, 120);
-  t.equal(v.startMb, 200);
-  t.equal(v.maxMb, 206);
-  t.ok(v.flat);
-  samples.push({ atS: 300, rssMb: 215 });
-  t.notOk(rssVerdict(samples, 120).flat, '7.5% growth is a leak');
+t.test('soak RSS verdict: later peaks within 5% of earlier ones after the warm-up', async (t) => {
+  // A sawtooth after a 60 s warm-up: the same peaks again and again is flat.
+  const tooth = [200, 210, 220, 230, 205, 215, 225, 230, 201, 212, 224, 229];
+  const samples = [{ atS: 0, rssMb: 100 }, ...tooth.map((rssMb, i) => ({ atS: 60 + i * 10, rssMb }))];
+  const v = rssVerdict(samples, 60);
+  t.equal(v.firstPeakMb, 230);
+  t.equal(v.lastPeakMb, 229);
+  t.equal(v.minMb, 200);
+  t.ok(v.flat, 'a repeating sawtooth is flat, wherever the first sample falls');
+  // A leak lifts the later teeth.
+  const leak = samples.map((s, i) => ({ ...s, rssMb: s.rssMb + (s.atS >= 60 ? i * 2 : 0) }));
+  const lv = rssVerdict(leak, 60);
+  t.notOk(lv.flat, `peaks ${lv.firstPeakMb} then ${lv.lastPeakMb} MB`);
   t.throws(() => rssVerdict(samples, 1000), /not enough/);
 });
