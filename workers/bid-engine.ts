@@ -81,6 +81,28 @@ function resetState(state: RequestState): void {
 
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** Every creative's feature keys, computed once at load so scoring only looks them up. */
+export function creativeKeys(index: CampaignIndex): Map<Creative, CandidateKeys> {
+  const keys = new Map<Creative, CandidateKeys>();
+  for (const c of index.compiled) {
+    for (const cr of c.campaign.creatives) {
+      keys.set(
+        cr,
+        FeatureEncoder.candidateKeys({
+          campaignId: c.campaign.id,
+          advertiserDomain: c.campaign.advertiserDomain,
+          iabCategory: c.campaign.iabCategories[0] ?? '',
+          creativeId: cr.id,
+          mediaType: cr.banner ? 'banner' : cr.video ? 'video' : cr.native ? 'native' : 'audio',
+          w: cr.banner?.w ?? cr.video?.w,
+          h: cr.banner?.h ?? cr.video?.h,
+        }),
+      );
+    }
+  }
+  return keys;
+}
+
 /**
  * Not reentrant: one batch (or one processText) at a time. Callers that may overlap
  * (a worker holding two tasks, the inline peer) chain their calls.
@@ -96,7 +118,7 @@ export class BidEngine {
   /** Prices of one impression's candidates, reused. */
   private impPrices = new Float64Array(64);
   private readonly scratch: Candidate[] = [];
-  private readonly keysByCreative = new Map<Creative, CandidateKeys>();
+  private readonly keysByCreative: Map<Creative, CandidateKeys>;
   private readonly slabText: Buffer;
   private readonly noBidOutcome: Record<string, number> = {};
   private readonly bidsCounter: number;
@@ -114,22 +136,7 @@ export class BidEngine {
     private readonly options: EngineOptions,
   ) {
     this.slabText = Buffer.from(slab);
-    for (const c of index.compiled) {
-      for (const cr of c.campaign.creatives) {
-        this.keysByCreative.set(
-          cr,
-          FeatureEncoder.candidateKeys({
-            campaignId: c.campaign.id,
-            advertiserDomain: c.campaign.advertiserDomain,
-            iabCategory: c.campaign.iabCategories[0] ?? '',
-            creativeId: cr.id,
-            mediaType: cr.banner ? 'banner' : cr.video ? 'video' : cr.native ? 'native' : 'audio',
-            w: cr.banner?.w ?? cr.video?.w,
-            h: cr.banner?.h ?? cr.video?.h,
-          }),
-        );
-      }
-    }
+    this.keysByCreative = creativeKeys(index);
     for (const r of Object.values(NoBidReason)) this.noBidOutcome[r] = outcomes.noBid(r);
     this.bidsCounter = metrics.layout.offset(M.bids);
     this.rowsCounter = metrics.layout.offset(M.modelRows);

@@ -10,9 +10,10 @@ import { CampaignIndex } from '../../src/decisioning/campaign-index';
 import { loadCampaignFile } from '../../src/decisioning/campaign-loader';
 import type { Candidate, Creative, DecisionConfig } from '../../src/decisioning/campaign-types';
 import { impFloorUsd, prepareRequest, type RequestContext } from '../../src/decisioning/request-context';
-import { FeatureEncoder, type CandidateKeys } from '../../src/features/feature-encoder';
+import type { CandidateKeys } from '../../src/features/feature-encoder';
 import { parseBidRequest } from '../../src/openrtb/parse-request';
 import type { BidRequest } from '../../src/openrtb/types';
+import { creativeKeys } from '../../workers/bid-engine';
 import { repoRoot } from './paths';
 
 /** The bidder's default bidding settings (src/config/config.ts). */
@@ -74,26 +75,9 @@ export function campaignIndex(): CampaignIndex {
 
 let keys: Map<Creative, CandidateKeys> | undefined;
 
-/** Per-creative feature keys, computed as BidEngine's constructor does. */
+/** Per-creative feature keys, from the engine's own function. */
 export function keysByCreative(): Map<Creative, CandidateKeys> {
-  if (keys !== undefined) return keys;
-  keys = new Map();
-  for (const c of campaignIndex().compiled) {
-    for (const cr of c.campaign.creatives) {
-      keys.set(
-        cr,
-        FeatureEncoder.candidateKeys({
-          campaignId: c.campaign.id,
-          advertiserDomain: c.campaign.advertiserDomain,
-          iabCategory: c.campaign.iabCategories[0] ?? '',
-          creativeId: cr.id,
-          mediaType: cr.banner ? 'banner' : cr.video ? 'video' : cr.native ? 'native' : 'audio',
-          w: cr.banner?.w ?? cr.video?.w,
-          h: cr.banner?.h ?? cr.video?.h,
-        }),
-      );
-    }
-  }
+  keys ??= creativeKeys(campaignIndex());
   return keys;
 }
 

@@ -14,6 +14,7 @@ import {
   CHART_CSS,
   escapeHtml,
   formatNumber,
+  groupDigits,
   hdrPercentileAxis,
   hdrPoints,
   linearAxis,
@@ -56,7 +57,7 @@ function ms(us: number | null | undefined): string {
   if (!num(us)) return dash;
   const v = us / 1000;
   const digits = v < 1 ? 3 : v < 10 ? 2 : v < 100 ? 1 : 0;
-  return formatNumber(Number(v.toFixed(digits)));
+  return groupDigits(v.toFixed(digits));
 }
 
 function int(v: number | null | undefined): string {
@@ -64,7 +65,7 @@ function int(v: number | null | undefined): string {
 }
 
 function fixed(v: number | null | undefined, digits: number): string {
-  return num(v) ? formatNumber(Number(v.toFixed(digits))) : dash;
+  return num(v) ? groupDigits(v.toFixed(digits)) : dash;
 }
 
 function percent(v: number | null | undefined): string {

@@ -64,13 +64,17 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
-/** A tick label: at most 6 significant digits, no float noise, thousands separated. */
-export function formatNumber(v: number): string {
-  const s = String(Number(v.toPrecision(6)));
+/** Thousands separators for a plain decimal string ("12345.60" -> "12,345.60"). */
+export function groupDigits(s: string): string {
   if (s.includes('e')) return s;
   const [int, frac] = s.split('.');
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return frac === undefined ? grouped : `${grouped}.${frac}`;
+}
+
+/** A tick label: at most 6 significant digits, no float noise, thousands separated. */
+export function formatNumber(v: number): string {
+  return groupDigits(String(Number(v.toPrecision(6))));
 }
 
 function niceStep(range: number, target: number): number {

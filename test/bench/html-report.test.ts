@@ -108,8 +108,8 @@ t.test('header, goals and ratios', async (t) => {
   t.ok(html.includes('1 of 2 goals met'));
   t.match(html, /<td class="good">✓<\/td>/);
   t.match(html, /<td class="bad">✗<\/td>/);
-  t.match(html, /<td class="num good">1\.2×<\/td><td class="num good">0\.8×<\/td><td class="num bad">1\.5×<\/td><td class="num">—<\/td>/);
-  t.match(html, /<td class="num bad">0\.9×<\/td><td class="num bad">1\.1×<\/td>/);
+  t.match(html, /<td class="num good">1\.20×<\/td><td class="num good">0\.80×<\/td><td class="num bad">1\.50×<\/td><td class="num">—<\/td>/);
+  t.match(html, /<td class="num bad">0\.90×<\/td><td class="num bad">1\.10×<\/td>/);
 });
 
 t.test('a scenario with open-loop data has both charts, one line per server', async (t) => {
