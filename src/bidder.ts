@@ -112,6 +112,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       threads: config.pool.threads,
       maxBatchesPerWorker: config.pool.maxBatchesPerWorker,
       atomics: config.pool.atomics,
+      youngGenerationMb: config.pool.workerYoungGenerationMb,
       workerData,
     },
     (live) => releaseDeadSlots(metricsBuffer, live),

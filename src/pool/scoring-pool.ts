@@ -15,6 +15,8 @@ export interface ScoringPoolOptions {
   atomics: AtomicsMode;
   workerData: unknown;
   execArgv?: string[];
+  /** V8 young generation of each worker in MB; 0 leaves V8's default. */
+  youngGenerationMb?: number;
 }
 
 type WorkerView = { id: number; currentUsage: number };
@@ -35,6 +37,7 @@ export class ScoringPool {
       atomics: options.atomics,
       workerData: options.workerData,
       execArgv: options.execArgv,
+      resourceLimits: options.youngGenerationMb ? { maxYoungGenerationSizeMb: options.youngGenerationMb } : undefined,
       // Least-busy first; ties go to the first worker so a light load stays on a warm thread.
       loadBalancer: (_task: unknown, workers: WorkerView[]) => {
         let best: WorkerView | null = null;

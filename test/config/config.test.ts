@@ -222,6 +222,16 @@ t.test('atomics mode is validated', async (t) => {
   t.ok(fileErrs.some((e) => e.startsWith('pool.atomics')), fileErrs.join('; '));
 });
 
+t.test('worker young generation: 6 MB by default, 0 for V8\'s default, bounded', async (t) => {
+  t.equal(defaultConfig(root).pool.workerYoungGenerationMb, 6);
+  t.equal(configOf({ BIDDER_POOL_WORKER_YOUNG_GENERATION_MB: '0' }).pool.workerYoungGenerationMb, 0);
+  t.equal(configOf({ BIDDER_POOL_WORKER_YOUNG_GENERATION_MB: '48' }).pool.workerYoungGenerationMb, 48);
+  for (const bad of ['-1', '2000', '1.5']) {
+    const errs = errorsOf({ BIDDER_POOL_WORKER_YOUNG_GENERATION_MB: bad });
+    t.ok(errs.some((e) => e.includes('WORKER_YOUNG_GENERATION_MB') || e.startsWith('pool.workerYoungGenerationMb')), `${bad}: ${errs.join('; ')}`);
+  }
+});
+
 t.test('validateConfig reports each bad field once', async (t) => {
   const c = defaultConfig(root);
   c.pool.threads = 0;
