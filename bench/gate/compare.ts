@@ -1,7 +1,8 @@
 /**
  * The regression gate's verdict, as pure code: each figure is a ratio of the bidder to a
  * peer measured in the same run (so machine speed cancels out), compared against the
- * committed bench/baseline.json within that figure's tolerance.
+ * committed bench/baseline.json within that figure's tolerance. One peer is the bidder
+ * itself as built from the baseline's commit (bench/gate/reference.ts).
  */
 
 export type Better = 'higher' | 'lower';
@@ -19,10 +20,12 @@ export interface Baseline {
   createdAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string; node: string };
+  /** The commit whose bidder was measured: the gate builds it as the reference peer. */
+  reference?: { commit: string };
   figures: Record<string, BaselineFigure>;
 }
 
-export type Verdict = 'ok' | 'improved' | 'regressed' | 'missing';
+export type Verdict = 'ok' | 'improved' | 'regressed' | 'missing' | 'skipped';
 
 export interface GateRow {
   figure: string;
@@ -33,6 +36,8 @@ export interface GateRow {
   change: number | null;
   tolerance: number;
   verdict: Verdict;
+  /** Why a skipped figure could not be measured. */
+  reason?: string;
 }
 
 export interface GateReport {
@@ -43,10 +48,15 @@ export interface GateReport {
 /**
  * Compares measured figures with the baseline. A figure regresses when it moved in its
  * bad direction by more than its tolerance; it improved when it moved as far the other
- * way (a hint to re-baseline deliberately); a baseline figure that was not measured fails.
+ * way (a hint to re-baseline deliberately); a baseline figure that was not measured fails,
+ * unless `unavailable` gives the reason it could not be (it is then reported as skipped).
  */
-export function compareToBaseline(measured: Record<string, number>, baseline: Baseline): GateReport {
+export function compareToBaseline(measured: Record<string, number>, baseline: Baseline, unavailable: Readonly<Record<string, string>> = {}): GateReport {
   const rows: GateRow[] = Object.entries(baseline.figures).map(([figure, b]) => {
+    const reason = unavailable[figure];
+    if (reason !== undefined) {
+      return { figure, description: b.description, baseline: b.value, measured: null, change: null, tolerance: b.tolerance, verdict: 'skipped', reason };
+    }
     const m = measured[figure];
     if (m === undefined || !Number.isFinite(m)) {
       return { figure, description: b.description, baseline: b.value, measured: null, change: null, tolerance: b.tolerance, verdict: 'missing' };
@@ -56,7 +66,7 @@ export function compareToBaseline(measured: Record<string, number>, baseline: Ba
     const verdict: Verdict = change < -b.tolerance ? 'regressed' : change > b.tolerance ? 'improved' : 'ok';
     return { figure, description: b.description, baseline: b.value, measured: m, change, tolerance: b.tolerance, verdict };
   });
-  return { rows, passed: rows.every((r) => r.verdict === 'ok' || r.verdict === 'improved') };
+  return { rows, passed: rows.every((r) => r.verdict === 'ok' || r.verdict === 'improved' || r.verdict === 'skipped') };
 }
 
 /** A new baseline from measured figures, keeping each figure's tolerance and direction. */
@@ -84,6 +94,7 @@ export function formatGateReport(report: GateReport): string {
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const body = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  for (const r of report.rows) if (r.verdict === 'skipped') body.push(`${r.figure} skipped: ${r.reason}`);
   body.push('', '(change: positive is better; a figure fails when it is worse than its tolerance)');
   return body.join('\n');
 }

@@ -44,6 +44,22 @@ t.test('a figure the run did not measure fails the gate', async (t) => {
   t.notOk(compareToBaseline({ throughput_vs_inline: NaN, cpu_per_request_vs_inline: 0.4 }, baseline()).passed, 'NaN is missing');
 });
 
+t.test('a figure that could not be measured, with a reason, is skipped and does not fail', async (t) => {
+  const r = compareToBaseline({ throughput_vs_inline: 3 }, baseline(), { cpu_per_request_vs_inline: 'commit abc is not in this clone' });
+  t.ok(r.passed);
+  t.equal(r.rows[1].verdict, 'skipped');
+  t.match(formatGateReport(r), /cpu_per_request_vs_inline skipped: commit abc is not in this clone/);
+  const regressed = compareToBaseline({ throughput_vs_inline: 2 }, baseline(), { cpu_per_request_vs_inline: 'no reference' });
+  t.notOk(regressed.passed, 'a skipped figure does not excuse a regressed one');
+});
+
+t.test('the reference figures are the tight ones: a 20% slowdown against the reference fails', async (t) => {
+  const b: Baseline = { ...meta, figures: { throughput_vs_reference: { ...GATE_FIGURES.throughput_vs_reference, value: 1 }, cpu_per_request_vs_reference: { ...GATE_FIGURES.cpu_per_request_vs_reference, value: 1 } } };
+  t.ok(compareToBaseline({ throughput_vs_reference: 0.9, cpu_per_request_vs_reference: 1.1 }, b).passed, 'run-to-run noise of 10% passes');
+  const slow = compareToBaseline({ throughput_vs_reference: 0.8, cpu_per_request_vs_reference: 1.25 }, b);
+  t.same(slow.rows.map((x) => x.verdict), ['regressed', 'regressed']);
+});
+
 t.test('rebaseline keeps tolerances and refuses unmeasured figures', async (t) => {
   const template = { a: { better: 'higher' as const, tolerance: 0.2, description: 'a' } };
   const b = rebaseline({ a: 1.23456 }, template, meta);
@@ -56,12 +72,15 @@ t.test('gate figures are medians over rounds of in-round ratios', async (t) => {
     { scenario: 's', peer: 'inline', throughput: thr, cpuPerRequest: cpu, p99, p999: null },
     { scenario: 's', peer: 'fastify', throughput: thr * 2, cpuPerRequest: cpu / 2, p99: null, p999: null },
     { scenario: 's', peer: 'ceiling', throughput: 0.3, cpuPerRequest: 5, p99: null, p999: null },
+    { scenario: 's', peer: 'reference', throughput: thr / 3, cpuPerRequest: cpu * 2, p99: null, p999: null },
   ];
   const f = gateFigures([round(3, 0.4, 2), round(1, 0.9, null), round(3.2, 0.5, 4)]);
   t.equal(f.throughput_vs_inline, 3);
   t.equal(f.cpu_per_request_vs_inline, 0.5);
   t.equal(f.throughput_vs_fastify, 6);
   t.equal(f.p99_vs_inline, 3, 'median of the rounds that measured it');
+  t.equal(f.throughput_vs_reference, 1);
+  t.equal(f.cpu_per_request_vs_reference, 1);
   t.same(Object.keys(f).sort(), Object.keys(GATE_FIGURES).sort(), 'every gated figure is computed');
 });
 
