@@ -45,7 +45,7 @@ export interface PoolConfig {
   atomics: AtomicsMode;
   /**
    * Each worker's V8 young generation, in MB (0 = V8's default). V8 grows a young
-   * generation to 48 MB (two 16 MB semi-spaces) under load; a worker's per-request garbage
+   * generation to 48 MB (three times its 16 MB semi-space) under load; a worker's per-request garbage
    * dies young, so a small one costs no measurable CPU and keeps RSS flat instead of a
    * sawtooth that climbs for minutes (bench/soak.ts).
    */
