@@ -15,6 +15,8 @@ export const ERRORS = {
   TOO_MANY_IMPS: { status: 400, message: 'too many impressions in one request' },
   TOO_DEEP: { status: 400, message: 'request JSON is nested too deeply' },
   BODY_TOO_LARGE: { status: 413, message: 'request body is too large' },
+  BODY_TIMEOUT: { status: 408, message: 'request body did not arrive in time' },
+  BODY_EVICTED: { status: 408, message: 'request body arrived too slowly while receive memory was short' },
   BAD_GZIP: { status: 400, message: 'request body is not valid gzip' },
   UNSUPPORTED_ENCODING: { status: 415, message: 'unsupported content encoding' },
   NOT_FOUND: { status: 404, message: 'not found' },

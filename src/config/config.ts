@@ -19,6 +19,22 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Safety net: a request still unanswered after this long gets a 204, whatever tmax says. */
   hardTimeoutMs: number;
+  /**
+   * A request's body must be complete this long after the request arrived (its first
+   * byte); a slower one is refused (408 BODY_TIMEOUT) and its connection closed. Well
+   * under a typical tmax (100-300 ms), so a trickling sender cannot hold memory for long.
+   */
+  bodyTimeoutMs: number;
+  /**
+   * Bytes of bodies still being received, over all connections. Reserved as bytes
+   * arrive (never from a declared content-length); when a chunk would pass this bound,
+   * the slowest incomplete body is refused (408 BODY_EVICTED), not the honest request.
+   */
+  maxReceivingBytes: number;
+  /** The operations listener (/metrics, /debug/latency, admin): its own address and port. */
+  opsHost: string;
+  /** Port of the operations listener (0 picks one). */
+  opsPort: number;
 }
 
 export interface PoolConfig {
@@ -60,6 +76,20 @@ export interface BiddingConfig {
   /** Units of currency per 1 USD, e.g. { "EUR": 0.92 }. */
   fxRates: Record<string, number>;
   campaignsFile: string;
+  /** Most model rows (candidates) one impression may send to the model; the best by max CPM are kept. */
+  maxCandidatesPerImp: number;
+  /** Most model rows one request may send to the model, over all its impressions. */
+  maxCandidatesPerRequest: number;
+}
+
+export interface PrivacyConfig {
+  /**
+   * Our vendor id in the IAB Global Vendor List (TCF v2). 0: we have none, so under GDPR
+   * no request carries our consent and every bid there is contextual.
+   */
+  vendorId: number;
+  /** Decoded consent strings (TCF, GPP) cached per thread. */
+  consentCacheEntries: number;
 }
 
 export interface ModelConfig {
@@ -73,6 +103,7 @@ export interface BidderConfig {
   pool: PoolConfig;
   bidding: BiddingConfig;
   model: ModelConfig;
+  privacy: PrivacyConfig;
   /** Honour x-test-* request headers (worker crash, delay). Only for the test suite. */
   testHooks: boolean;
 }
@@ -101,6 +132,10 @@ export function defaultConfig(root = projectRoot()): BidderConfig {
       maxBodyBytes: 256 * 1024,
       drainTimeoutMs: 10_000,
       hardTimeoutMs: 1_000,
+      bodyTimeoutMs: 50,
+      maxReceivingBytes: 8 * 1024 * 1024,
+      opsHost: '0.0.0.0',
+      opsPort: 9090,
     },
     pool: {
       threads: Math.max(1, availableParallelism()),
@@ -120,10 +155,16 @@ export function defaultConfig(root = projectRoot()): BidderConfig {
       seatId: 'rtb-bidder',
       fxRates: {},
       campaignsFile: resolve(root, 'campaigns/sample-campaigns.json'),
+      maxCandidatesPerImp: 32,
+      maxCandidatesPerRequest: 256,
     },
     model: {
       name: 'ctr-logreg',
       dir: resolve(root, 'native-models'),
+    },
+    privacy: {
+      vendorId: 0,
+      consentCacheEntries: 4_096,
     },
     testHooks: false,
   };
@@ -140,6 +181,10 @@ export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
   BIDDER_MAX_BODY_BYTES: { path: 'server.maxBodyBytes', kind: 'int' },
   BIDDER_DRAIN_TIMEOUT_MS: { path: 'server.drainTimeoutMs', kind: 'int' },
   BIDDER_HARD_TIMEOUT_MS: { path: 'server.hardTimeoutMs', kind: 'int' },
+  BIDDER_BODY_TIMEOUT_MS: { path: 'server.bodyTimeoutMs', kind: 'int' },
+  BIDDER_MAX_RECEIVING_BYTES: { path: 'server.maxReceivingBytes', kind: 'int' },
+  BIDDER_OPS_HOST: { path: 'server.opsHost', kind: 'string' },
+  BIDDER_OPS_PORT: { path: 'server.opsPort', kind: 'int' },
   BIDDER_POOL_THREADS: { path: 'pool.threads', kind: 'int' },
   BIDDER_POOL_BATCHES_PER_WORKER: { path: 'pool.maxBatchesPerWorker', kind: 'int' },
   BIDDER_POOL_MAX_BATCH: { path: 'pool.maxBatchSize', kind: 'int' },
@@ -155,6 +200,10 @@ export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
   BIDDER_SEAT_ID: { path: 'bidding.seatId', kind: 'string' },
   BIDDER_FX_RATES: { path: 'bidding.fxRates', kind: 'json' },
   BIDDER_CAMPAIGNS_FILE: { path: 'bidding.campaignsFile', kind: 'string' },
+  BIDDER_MAX_CANDIDATES_PER_IMP: { path: 'bidding.maxCandidatesPerImp', kind: 'int' },
+  BIDDER_MAX_CANDIDATES_PER_REQUEST: { path: 'bidding.maxCandidatesPerRequest', kind: 'int' },
+  BIDDER_PRIVACY_VENDOR_ID: { path: 'privacy.vendorId', kind: 'int' },
+  BIDDER_PRIVACY_CONSENT_CACHE_ENTRIES: { path: 'privacy.consentCacheEntries', kind: 'int' },
   BIDDER_MODEL: { path: 'model.name', kind: 'string' },
   BIDDER_MODEL_DIR: { path: 'model.dir', kind: 'string' },
   BIDDER_TEST_HOOKS: { path: 'testHooks', kind: 'bool' },
@@ -243,6 +292,17 @@ export function validateConfig(c: BidderConfig): string[] {
   checkInt(errors, 'server.maxBodyBytes', c.server.maxBodyBytes, 1_024, 64 * 1024 * 1024);
   checkInt(errors, 'server.drainTimeoutMs', c.server.drainTimeoutMs, 0, 600_000);
   checkInt(errors, 'server.hardTimeoutMs', c.server.hardTimeoutMs, 10, 60_000);
+  checkInt(errors, 'server.bodyTimeoutMs', c.server.bodyTimeoutMs, 1, 60_000);
+  checkInt(errors, 'server.maxReceivingBytes', c.server.maxReceivingBytes, 64 * 1024, 1024 * 1024 * 1024);
+  if (typeof c.server.maxReceivingBytes === 'number' && typeof c.server.maxBodyBytes === 'number' &&
+      c.server.maxReceivingBytes < c.server.maxBodyBytes) {
+    errors.push('server.maxReceivingBytes: must be at least server.maxBodyBytes (one body must fit)');
+  }
+  checkString(errors, 'server.opsHost', c.server.opsHost);
+  checkInt(errors, 'server.opsPort', c.server.opsPort, 0, 65_535);
+  if (c.server.opsPort !== 0 && c.server.opsPort === c.server.port) {
+    errors.push('server.opsPort: must differ from server.port (operations have their own listener)');
+  }
   checkInt(errors, 'pool.threads', c.pool.threads, 1, 256);
   checkInt(errors, 'pool.maxBatchesPerWorker', c.pool.maxBatchesPerWorker, 1, 64);
   checkInt(errors, 'pool.maxBatchSize', c.pool.maxBatchSize, 1, 4_096);
@@ -265,6 +325,10 @@ export function validateConfig(c: BidderConfig): string[] {
   checkInt(errors, 'bidding.tmaxMarginMs', c.bidding.tmaxMarginMs, 0, 10_000);
   checkString(errors, 'bidding.seatId', c.bidding.seatId);
   checkString(errors, 'bidding.campaignsFile', c.bidding.campaignsFile);
+  checkInt(errors, 'bidding.maxCandidatesPerImp', c.bidding.maxCandidatesPerImp, 1, 4_096);
+  checkInt(errors, 'bidding.maxCandidatesPerRequest', c.bidding.maxCandidatesPerRequest, 1, 65_536);
+  checkInt(errors, 'privacy.vendorId', c.privacy.vendorId, 0, 65_535);
+  checkInt(errors, 'privacy.consentCacheEntries', c.privacy.consentCacheEntries, 16, 1_048_576);
   const fx = c.bidding.fxRates as unknown;
   if (typeof fx !== 'object' || fx === null || Array.isArray(fx)) {
     errors.push('bidding.fxRates: must be an object of currency code to rate');

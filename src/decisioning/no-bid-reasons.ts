@@ -8,6 +8,8 @@ export const NoBidReason = {
   NoCandidates: 'no_candidates',
   /** Candidates existed but every priced bid fell below the impression floor. */
   BelowFloor: 'below_floor',
+  /** The request's seat rules (wseat, bseat) exclude our seat. */
+  SeatBlocked: 'seat_blocked',
   /** The request does not allow USD and no exchange rate is configured for what it allows. */
   CurrencyUnsupported: 'currency_unsupported',
   /** The answer could not be ready within tmax minus the configured margin. */

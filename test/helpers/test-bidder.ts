@@ -26,10 +26,11 @@ export type ConfigOverrides = {
 export async function startTestBidder(overrides: ConfigOverrides = {}): Promise<TestBidder> {
   const base = defaultConfig(REPO_ROOT);
   const config: BidderConfig = {
-    server: { ...base.server, host: '127.0.0.1', port: 0, ...overrides.server },
+    server: { ...base.server, host: '127.0.0.1', port: 0, opsHost: '127.0.0.1', opsPort: 0, ...overrides.server },
     pool: { ...base.pool, threads: 2, ...overrides.pool },
     bidding: { ...base.bidding, ...overrides.bidding },
     model: { ...base.model, ...overrides.model },
+    privacy: { ...base.privacy, ...overrides.privacy },
     testHooks: overrides.testHooks ?? true,
   };
   const bidder = await startBidder(config);
