@@ -5,11 +5,11 @@
  * - PROFILE_CLOCK_MARK_FILE: writes process.hrtime (µs) as this module starts. The main
  *   thread's V8 log counts time from its own start, and logs when it compiled this module;
  *   the two together put the log on the load generator's clock, to a millisecond.
- * - PROFILE_WORKERS_CPU_PROF_DIR: every worker thread started from here on gets
- *   `--cpu-prof --cpu-prof-dir <dir>`, and the main thread does not. Why not --cpu-prof
- *   for the whole process: a thread under both --cpu-prof and 0x's --prof gets a handful
- *   of --prof ticks (the CPU profiler takes the isolate's sampling over). So the main
- *   thread is 0x's and the workers are --cpu-prof's.
+ * - PROFILE_WORKERS_CPU_PROF_DIR: every scoring worker started from here on gets
+ *   `--cpu-prof --cpu-prof-dir <dir>`; the main thread and the operations thread do not.
+ *   Why not --cpu-prof for the whole process: a thread under both --cpu-prof and 0x's
+ *   --prof gets a handful of --prof ticks (the CPU profiler takes the isolate's sampling
+ *   over). So the main thread is 0x's and the workers are --cpu-prof's.
  *
  * Workers started without execArgv inherit the main thread's, which under 0x holds --prof
  * and 0x's own preloads; a worker started here gets its caller's execArgv, or none, plus
@@ -38,7 +38,11 @@ if (workerThreads.isMainThread) {
     const Base = workerThreads.Worker;
     class ProfiledWorker extends Base {
       constructor(filename: string | URL, options: workerThreads.WorkerOptions = {}) {
-        super(filename, { ...options, execArgv: [...(options.execArgv ?? []), '--cpu-prof', '--cpu-prof-dir', dir!] });
+        // The operations thread (src/ops/) sits idle through a profile run (nothing scrapes)
+        // and is no scoring worker: it gets neither profiler.
+        const ops = String(filename).endsWith('ops.worker.js');
+        const profiling = ops ? [] : ['--cpu-prof', '--cpu-prof-dir', dir!];
+        super(filename, { ...options, execArgv: [...(options.execArgv ?? []), ...profiling] });
       }
     }
     (workerThreads as { Worker: typeof Base }).Worker = ProfiledWorker;

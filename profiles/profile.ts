@@ -162,6 +162,8 @@ async function runUnderLoad(o: ProfileOptions, paths: RunPaths, env: Record<stri
     const s = o.scenario;
     const set = writeRequestSet(setDir, s.name, scenarioBodies(s), s.gzip);
     const port = await freePort();
+    // A free operations port too: the default (9090) may be taken (two runs, a Prometheus).
+    const opsPort = await freePort();
     const startedUs = nowUs();
     const c = startCollecting({
       cwd: paths.out,
@@ -177,6 +179,8 @@ async function runUnderLoad(o: ProfileOptions, paths: RunPaths, env: Record<stri
         ...env,
         BIDDER_PORT: String(port),
         BIDDER_HOST: '127.0.0.1',
+        BIDDER_OPS_PORT: String(opsPort),
+        BIDDER_OPS_HOST: '127.0.0.1',
         [kWorkersCpuProfDirEnv]: paths.threads,
         [kClockMarkFileEnv]: paths.clockMark,
       },

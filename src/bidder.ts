@@ -11,18 +11,19 @@ import { parseCampaigns } from './decisioning/campaign-loader';
 import { ALL_ERROR_CODES } from './errors';
 import { buildMetricsLayout, OutcomeTable } from './metrics/definitions';
 import { StageLatency } from './metrics/latency';
-import { createRegistry } from './metrics/registry';
 import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';
 import { loadAllModelsShared } from './models/model-bytes';
 import { Dispatcher } from './pool/dispatcher';
-import { InlineLane } from './pool/inline-lane';
+import { buildInlineLane, type InlineLane } from './pool/inline-lane';
 import { LoopLoad } from './pool/loop-load';
 import { ReceiveSlab } from './pool/receive-slab';
+import { OpsListener, OpsStartError } from './ops/ops-listener';
 import { ScoringPool } from './pool/scoring-pool';
 import { allocateControl, kControlWorkersReady, type WorkerInit } from './pool/worker-init';
+import { allocateConsentTable } from './privacy/consent-table';
+import { ReceiveMemory } from './server/body-receiver';
 import { createSink, InFlightRequests, startServer, type HttpJob, type RunningServer } from './server/http-server';
 import { loadNativeUws } from './server/uws';
-import { buildWarmEngine } from '../workers/engine-setup';
 
 /** Candidate rows per session.run; a batch with more is scored in chunks. */
 const kMaxModelRows = 4096;
@@ -38,11 +39,13 @@ export class StartupError extends Error {
 
 export interface Bidder {
   port: number;
+  /** The operations listener's port (/metrics, /debug/latency, /healthz, /readyz). */
+  opsPort: number;
   config: BidderConfig;
   /** Resolves once every worker has loaded and warmed every model. */
   ready: Promise<void>;
   isReady(): boolean;
-  /** Graceful stop: refuse new connections, answer what is in flight, close the pool. */
+  /** Graceful stop: refuse new connections, answer what is in flight, close the pool, then the operations listener. */
   drain(): Promise<void>;
   /** The pool, for tests that need to reach a worker. */
   pool: ScoringPool;
@@ -96,11 +99,13 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     activeModel: model.entry.name,
     campaignsJson,
     bidding: config.bidding,
+    privacy: config.privacy,
     maxBodyBytes: config.server.maxBodyBytes,
     maxModelRows: kMaxModelRows,
     testHooks: config.testHooks,
     receiveSlab: slab.buffer,
     metrics: metricsBuffer,
+    consentTable: allocateConsentTable(config.privacy.consentCacheEntries),
     control,
   };
 
@@ -119,14 +124,14 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   );
 
   const inFlight = new InFlightRequests();
+  const receiving = new ReceiveMemory();
   const latency = new StageLatency();
   const sink = createSink({ metrics: mainMetrics, outcomes, latency });
   // The inline lane's engine warms on this thread while the workers warm on theirs.
   let lane: InlineLane | null = null;
   if (config.pool.inlineMaxBatch > 0) {
     try {
-      const engine = await buildWarmEngine({ init: workerData, outcomes, metrics: mainMetrics, idPrefix: `fe${Date.now().toString(36)}-`, allModels: false });
-      lane = new InlineLane(engine, config.pool.inlineMaxBatch, mainMetrics);
+      lane = await buildInlineLane({ init: workerData, outcomes, metrics: mainMetrics, idPrefix: `fe${Date.now().toString(36)}-` }, config.pool.inlineMaxBatch);
     } catch (err) {
       await pool.close();
       throw new StartupError('INLINE_LANE_FAILED', [(err as Error).message]);
@@ -146,19 +151,31 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     lane,
     new LoopLoad(),
   );
-  const registry = createRegistry(
-    layout,
-    metricsBuffer,
-    {
-      requestsInFlight: () => inFlight.count,
-      pendingRequests: () => dispatcher.pendingCount(),
-      queuedTasks: () => pool.queuedTasks,
-      inFlightBatches: () => dispatcher.inFlightBatches(),
-      threads: () => pool.threadCount,
-      slabSegmentsInUse: () => slab.inUse(),
-    },
-    { name: model.entry.name, version: model.entry.version },
-  );
+  // The operations listener runs in its own thread so that a scrape never holds this loop.
+  let ops: OpsListener;
+  try {
+    ops = await OpsListener.start({
+      host: config.server.opsHost,
+      port: config.server.opsPort,
+      metrics: metricsBuffer,
+      model: { name: model.entry.name, version: model.entry.version },
+      latency,
+      gauges: {
+        requestsInFlight: () => inFlight.count,
+        pendingRequests: () => dispatcher.pendingCount(),
+        queuedTasks: () => pool.queuedTasks,
+        inFlightBatches: () => dispatcher.inFlightBatches(),
+        threads: () => pool.threadCount,
+        slabSegmentsInUse: () => slab.inUse(),
+        receivingBytes: () => receiving.bytes,
+      },
+    });
+  } catch (err) {
+    dispatcher.close();
+    await pool.close();
+    if (err instanceof OpsStartError) throw new StartupError(err.code, [err.message]);
+    throw err;
+  }
 
   const isReady = (): boolean => initialWarm;
   let server: RunningServer;
@@ -172,13 +189,14 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       metrics: mainMetrics,
       outcomes,
       latency,
-      registry,
       isReady,
       inFlight,
+      receiving,
     });
   } catch (err) {
     dispatcher.close();
     await pool.close();
+    await ops.close();
     throw err;
   }
 
@@ -188,6 +206,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       if (Atomics.load(controlWords, kControlWorkersReady) >= config.pool.threads) {
         clearInterval(poll);
         initialWarm = true;
+        ops.setReady();
         startupFailure = null;
         resolveReady();
       }
@@ -200,6 +219,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   let draining: Promise<void> | null = null;
   return {
     port: server.port,
+    opsPort: ops.port,
     config,
     ready,
     isReady,
@@ -208,6 +228,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       if (draining) return draining;
       draining = (async () => {
         server.setDraining();
+        ops.setDraining();
         server.stopAccepting();
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -220,6 +241,8 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
         dispatcher.close();
         await pool.close();
         server.closeAll();
+        // Last, so the process stays observable until the pool is gone.
+        await ops.close();
       })();
       return draining;
     },

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
 
   const bidder = await startBidder(config);
   process.stdout.write(`bidder: listening on ${config.server.host}:${bidder.port}, warming ${config.pool.threads} workers\n`);
+  process.stdout.write(`bidder: operations (/metrics, /debug/latency) on ${config.server.opsHost}:${bidder.opsPort}\n`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import {
   kDelayShift,
+  kFlagConsentDeferred,
   kFlagGzip,
   kFlagTestCrash,
   kReqArrivedAt,
@@ -26,15 +27,20 @@ export interface ReplySink {
 }
 import { bidJson, bidResponseJson, noBidReasonFor, pickBest } from '../src/decisioning/bid-builder';
 import type { CampaignIndex } from '../src/decisioning/campaign-index';
+import { CandidateCap } from '../src/decisioning/candidate-cap';
 import type { Candidate, Creative, DecisionConfig } from '../src/decisioning/campaign-types';
 import { NoBidReason } from '../src/decisioning/no-bid-reasons';
-import { priceCandidate } from '../src/decisioning/pricing';
-import { impFloorUsd, prepareRequest, type RequestContext } from '../src/decisioning/request-context';
+import { floorCurrencyUnsupported, priceCandidate } from '../src/decisioning/pricing';
+import { currencyRate, floorAmount, prepareRequest, type RequestContext } from '../src/decisioning/request-context';
 import { errorBody, requestError, type RequestError } from '../src/errors';
 import { FeatureEncoder, type CandidateKeys } from '../src/features/feature-encoder';
 import { M, type OutcomeTable } from '../src/metrics/definitions';
 import type { HistogramHandle, SlotWriter } from '../src/metrics/shared-metrics';
 import { parseBidRequest } from '../src/openrtb/parse-request';
+import { kStatusDeferred } from '../src/codec/reply-batch';
+import { ConsentResolver, kDefaultConsentCacheEntries } from '../src/privacy/consent-resolver';
+import { kPrivacyDeferred } from '../src/privacy/privacy-bits';
+import { PrivacyCounters } from '../src/privacy/privacy-metrics';
 import type { BidRequest } from '../src/openrtb/types';
 import { monoNowMs } from '../src/util/clock';
 import type { Scorer } from './onnx-scorer';
@@ -47,7 +53,20 @@ export interface EngineOptions {
   testHooks: boolean;
   /** Distinguishes bid ids across workers and restarts. */
   idPrefix: string;
+  /** Most model rows per impression and per request (bidding.maxCandidatesPerImp, ...PerRequest). */
+  maxCandidatesPerImp?: number;
+  maxCandidatesPerRequest?: number;
+  /**
+   * Reads each request's privacy signals and decodes (or, on the inline lane, defers) its
+   * consent strings (src/privacy/consent-resolver.ts). Absent: one that decodes, with no
+   * vendor id (so GDPR never consents) and no shared table.
+   */
+  consent?: ConsentResolver;
 }
+
+/** The config defaults (config.ts), for engines built without the bidding section. */
+const kDefaultMaxCandidatesPerImp = 32;
+const kDefaultMaxCandidatesPerRequest = 256;
 
 /** Per-request state of the batch being processed; reused across batches. */
 interface RequestState {
@@ -61,10 +80,21 @@ interface RequestState {
   firstRow: number;
   endRow: number;
   candidates: number;
+  /** At least one imp got no candidate for want of a floor currency rate (pricing.ts). */
+  currencyDropped: boolean;
+  /** OpenRTB test = 1: answered like live traffic, counted apart (OutcomeTable.test). */
+  test: boolean;
+  /** The request's privacy bits (src/privacy/privacy-bits.ts); -1 until resolved. */
+  privacy: number;
+  /** The inline lane deferred it (kFlagConsentDeferred): publish its consent decisions even from cache. */
+  republish: boolean;
 }
 
 function newState(): RequestState {
-  return { status: 0, outcome: 0, body: null, req: null, ctx: null, deadline: Infinity, firstRow: 0, endRow: 0, candidates: 0 };
+  return {
+    status: 0, outcome: 0, body: null, req: null, ctx: null, deadline: Infinity, firstRow: 0, endRow: 0, candidates: 0,
+    currencyDropped: false, test: false, privacy: -1, republish: false,
+  };
 }
 
 function resetState(state: RequestState): void {
@@ -77,6 +107,10 @@ function resetState(state: RequestState): void {
   state.firstRow = 0;
   state.endRow = 0;
   state.candidates = 0;
+  state.currencyDropped = false;
+  state.test = false;
+  state.privacy = -1;
+  state.republish = false;
 }
 
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -110,10 +144,11 @@ export function creativeKeys(index: CampaignIndex): Map<Creative, CandidateKeys>
 export class BidEngine {
   private readonly encoder = new FeatureEncoder();
   private readonly states: RequestState[] = [];
-  /** Per model row: its candidate, impression index and floor. */
+  /** Per model row: its candidate, impression index, and imp floor in its own currency with that currency's units per USD. */
   private rowCandidate: Candidate[] = [];
   private rowImp: Int32Array = new Int32Array(1024);
   private rowFloor: Float64Array = new Float64Array(1024);
+  private rowFloorRate: Float64Array = new Float64Array(1024);
   private ctr: Float32Array = new Float32Array(1024);
   /** Prices of one impression's candidates, reused. */
   private impPrices = new Float64Array(64);
@@ -123,8 +158,15 @@ export class BidEngine {
   private readonly noBidOutcome: Record<string, number> = {};
   private readonly bidsCounter: number;
   private readonly rowsCounter: number;
+  /** Bounds each request's model rows before scoring (candidate-cap.ts). */
+  private readonly cap: CandidateCap;
+  private readonly droppedBelowFloor: number;
+  private readonly droppedImpCap: number;
+  private readonly droppedRequestCap: number;
   private readonly priceHistogram: HistogramHandle;
   private readonly modelHistogram: HistogramHandle;
+  private readonly consent: ConsentResolver;
+  private readonly privacyCounters: PrivacyCounters;
   private bidSeq = 0;
 
   constructor(
@@ -140,8 +182,17 @@ export class BidEngine {
     for (const r of Object.values(NoBidReason)) this.noBidOutcome[r] = outcomes.noBid(r);
     this.bidsCounter = metrics.layout.offset(M.bids);
     this.rowsCounter = metrics.layout.offset(M.modelRows);
+    this.cap = new CandidateCap(
+      options.maxCandidatesPerImp ?? kDefaultMaxCandidatesPerImp,
+      options.maxCandidatesPerRequest ?? kDefaultMaxCandidatesPerRequest,
+    );
+    this.droppedBelowFloor = metrics.layout.offset(M.candidatesDropped, ['below_floor']);
+    this.droppedImpCap = metrics.layout.offset(M.candidatesDropped, ['imp_cap']);
+    this.droppedRequestCap = metrics.layout.offset(M.candidatesDropped, ['request_cap']);
     this.priceHistogram = metrics.histogram(M.bidPrice);
     this.modelHistogram = metrics.histogram(M.modelRun);
+    this.consent = options.consent ?? new ConsentResolver({ vendorId: 0, cacheEntries: kDefaultConsentCacheEntries, mode: 'decode', table: null });
+    this.privacyCounters = new PrivacyCounters(metrics);
   }
 
   /** Processes one task: descriptors in `task`, bodies in the shared slab. */
@@ -157,6 +208,7 @@ export class BidEngine {
       if (this.options.testHooks) this.applyTestHooks(flags);
       const text = this.decode(task[base + kReqOffset], task[base + kReqLength], flags, state);
       if (text === null) continue;
+      state.republish = (flags & kFlagConsentDeferred) !== 0;
       rows = this.prepare(text, task[base + kReqArrivedAt], now, state, rows);
     }
     if (rows > 0) await this.score(rows);
@@ -164,7 +216,8 @@ export class BidEngine {
     for (let i = 0; i < count; i++) {
       const state = this.states[i];
       if (state.status === 0) this.decide(state, finished);
-      out.add(i, state.status, state.outcome, state.body);
+      if (state.status !== kStatusDeferred) this.privacyCounters.answered(state.privacy, state.status);
+      out.add(i, state.status, this.outcomeOf(state), state.body);
       state.req = null;
       state.ctx = null;
       state.body = null;
@@ -180,14 +233,28 @@ export class BidEngine {
     const rows = this.prepare(text, now, now, state, 0);
     if (rows > 0) await this.score(rows);
     if (state.status === 0) this.decide(state, monoNowMs());
-    out.add(0, state.status, state.outcome, state.body);
+    if (state.status !== kStatusDeferred) this.privacyCounters.answered(state.privacy, state.status);
+    out.add(0, state.status, this.outcomeOf(state), state.body);
     this.rowCandidate.length = 0;
+  }
+
+  /** The outcome that crosses to the front end: test traffic's is its own (OutcomeTable.test). */
+  private outcomeOf(state: RequestState): number {
+    return state.test ? this.outcomes.test(state.outcome) : state.outcome;
   }
 
   private fail(state: RequestState, error: RequestError): void {
     state.status = error.status;
     state.outcome = this.outcomes.error(error.code);
     state.body = errorBody(error);
+  }
+
+  /** Not answered here: the request goes back to the dispatcher, which gives it to the pool. */
+  private defer(state: RequestState): void {
+    state.status = kStatusDeferred;
+    state.outcome = 0;
+    state.body = null;
+    this.privacyCounters.deferred();
   }
 
   private noBid(state: RequestState, reason: NoBidReason): void {
@@ -232,13 +299,21 @@ export class BidEngine {
     }
     const req = parsed.request;
     state.req = req;
+    state.test = req.test === 1;
+    // Before any other work: on the inline lane an undecoded consent string sends the request to the pool.
+    const privacy = this.consent.resolve(req, state.republish);
+    if (privacy === kPrivacyDeferred) {
+      this.defer(state);
+      return rows;
+    }
+    state.privacy = privacy;
     const tmax = req.tmax;
     state.deadline = typeof tmax === 'number' && tmax > 0 ? arrivedAt + tmax - this.options.tmaxMarginMs : Infinity;
     if (now > state.deadline) {
       this.noBid(state, NoBidReason.TmaxExceeded);
       return rows;
     }
-    const prepared = prepareRequest(req, this.options.decision);
+    const prepared = prepareRequest(req, this.options.decision, privacy);
     if (!prepared.ok) {
       this.noBid(state, prepared.reason);
       return rows;
@@ -247,28 +322,55 @@ export class BidEngine {
     state.ctx = ctx;
     state.firstRow = rows;
     const encoder = this.encoder;
-    encoder.beginRequest(req, now);
+    encoder.beginRequest(req, now, ctx.ifaAllowed);
     const imps = req.imp;
+    const cap = this.cap;
+    cap.begin();
+    let eligible = 0;
     for (let j = 0; j < imps.length; j++) {
       const imp = imps[j];
-      const floor = impFloorUsd(imp, ctx);
       const n = this.index.candidatesFor(req, imp, ctx, this.scratch);
-      if (n === 0) continue;
-      encoder.beginImp(imp, floor);
-      this.ensureRows(rows + n);
-      for (let k = 0; k < n; k++) {
-        const cand = this.scratch[k];
-        const row = rows + k;
-        this.rowCandidate[row] = cand;
-        this.rowImp[row] = j;
-        this.rowFloor[row] = floor;
-        encoder.writeRow(this.keysByCreative.get(cand.creative)!, this.batchCat, this.batchNum, row);
+      if (n === 0) {
+        if (!state.currencyDropped && floorCurrencyUnsupported(imp, ctx)) state.currencyDropped = true;
+        continue;
       }
-      rows += n;
+      eligible += n;
+      // The floor in its own currency and that currency's rate: decide() prices against them.
+      const floor = floorAmount(imp.bidfloor);
+      cap.offer(j, floor, floor > 0 ? currencyRate(imp.bidfloorcur, ctx) : 1, this.scratch, n);
     }
+    const kept = cap.finish();
+    this.countDrops();
+    this.ensureRows(rows + kept);
+    let imp = -1;
+    for (let k = 0; k < kept; k++) {
+      const j = cap.impAt(k);
+      const floor = cap.floorAt(k);
+      const floorRate = cap.floorRateAt(k);
+      if (j !== imp) {
+        encoder.beginImp(imps[j], floor / floorRate);
+        imp = j;
+      }
+      const cand = cap.candidateAt(k);
+      const row = rows + k;
+      this.rowCandidate[row] = cand;
+      this.rowImp[row] = j;
+      this.rowFloor[row] = floor;
+      this.rowFloorRate[row] = floorRate;
+      encoder.writeRow(this.keysByCreative.get(cand.creative)!, this.batchCat, this.batchNum, row);
+    }
+    rows += kept;
     state.endRow = rows;
-    state.candidates = rows - state.firstRow;
+    // Eligible, not scored: a request whose candidates were all below floor is below_floor.
+    state.candidates = eligible;
     return rows;
+  }
+
+  private countDrops(): void {
+    const d = this.cap.drops;
+    if (d.belowFloor > 0) this.metrics.inc(this.droppedBelowFloor, d.belowFloor);
+    if (d.impCap > 0) this.metrics.inc(this.droppedImpCap, d.impCap);
+    if (d.requestCap > 0) this.metrics.inc(this.droppedRequestCap, d.requestCap);
   }
 
   /** Feature matrices for the whole batch; scored in chunks of the scorer's maxRows. */
@@ -293,6 +395,9 @@ export class BidEngine {
     const floor = new Float64Array(cap);
     floor.set(this.rowFloor.subarray(0, Math.min(this.rowFloor.length, cap)));
     this.rowFloor = floor;
+    const floorRate = new Float64Array(cap);
+    floorRate.set(this.rowFloorRate.subarray(0, Math.min(this.rowFloorRate.length, cap)));
+    this.rowFloorRate = floorRate;
     this.ctr = new Float32Array(cap);
   }
 
@@ -330,7 +435,7 @@ export class BidEngine {
       while (row < end && this.rowImp[row] === imp) row++;
       if (this.impPrices.length < row - first) this.impPrices = new Float64Array(Math.max(row - first, this.impPrices.length * 2));
       for (let r = first; r < row; r++) {
-        this.impPrices[r - first] = priceCandidate(this.rowCandidate[r], this.ctr[r], this.rowFloor[r]);
+        this.impPrices[r - first] = priceCandidate(this.rowCandidate[r], this.ctr[r], this.rowFloor[r], this.rowFloorRate[r], ctx.usdToBidCur);
       }
       const best = pickBest(this.impPrices, row - first);
       if (best < 0) continue;
@@ -339,13 +444,14 @@ export class BidEngine {
       if (bids === null) bids = [];
       const bidId = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
       bids.push(bidJson(req.imp[imp], this.rowCandidate[bestRow], bestPrice, ctx, bidId));
-      this.metrics.observe(this.priceHistogram, bestPrice);
+      // Test traffic stays out of the money figures (it is counted on its own outcome counter).
+      if (!state.test) this.metrics.observe(this.priceHistogram, bestPrice / ctx.usdToBidCur);
     }
     if (bids === null) {
-      this.noBid(state, noBidReasonFor(state.candidates, 0)!);
+      this.noBid(state, noBidReasonFor(state.candidates, 0, state.currencyDropped)!);
       return;
     }
-    this.metrics.inc(this.bidsCounter, bids.length);
+    if (!state.test) this.metrics.inc(this.bidsCounter, bids.length);
     const bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
     state.status = 200;
     state.outcome = this.outcomes.bid;

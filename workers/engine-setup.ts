@@ -10,6 +10,8 @@ import { parseCampaigns } from '../src/decisioning/campaign-loader';
 import type { OutcomeTable } from '../src/metrics/definitions';
 import { SlotWriter } from '../src/metrics/shared-metrics';
 import type { WorkerInit } from '../src/pool/worker-init';
+import { ConsentResolver, kDefaultConsentCacheEntries, type ConsentMode } from '../src/privacy/consent-resolver';
+import { ConsentTable } from '../src/privacy/consent-table';
 import { BidEngine, type EngineOptions } from './bid-engine';
 import { createScorer, type Scorer } from './onnx-scorer';
 import { WARM_REQUESTS } from './warm-requests';
@@ -18,12 +20,21 @@ import { WARM_REQUESTS } from './warm-requests';
 const kWarmRounds = 200;
 
 export interface EngineSetup {
-  init: Pick<WorkerInit, 'models' | 'activeModel' | 'campaignsJson' | 'bidding' | 'maxBodyBytes' | 'maxModelRows' | 'testHooks' | 'receiveSlab'>;
+  init: Pick<WorkerInit, 'models' | 'activeModel' | 'campaignsJson' | 'bidding' | 'maxBodyBytes' | 'maxModelRows' | 'testHooks' | 'receiveSlab'>
+    // Optional so tools can build an engine alone: no privacy section means no vendor id
+    // (GDPR never consents), no table means this engine's caches are its own.
+    & Partial<Pick<WorkerInit, 'privacy' | 'consentTable'>>;
   outcomes: OutcomeTable;
   metrics: SlotWriter;
   idPrefix: string;
   /** Build sessions for every model (a worker) or only the active one (the inline lane). */
   allModels: boolean;
+  /**
+   * 'decode' (a pool worker, and the default): decode consent strings and publish them to
+   * the shared table. 'defer' (the inline lane, src/pool/inline-lane.ts): never decode on
+   * this thread; hand a request with an unknown string back for the pool.
+   */
+  consentMode?: ConsentMode;
 }
 
 export async function buildWarmEngine(s: EngineSetup): Promise<BidEngine> {
@@ -42,6 +53,14 @@ export async function buildWarmEngine(s: EngineSetup): Promise<BidEngine> {
   const scorer = scorers.get(data.activeModel);
   if (scorer === undefined) throw new Error(`active model ${data.activeModel} not among the loaded models`);
 
+  const consent = new ConsentResolver({
+    vendorId: data.privacy?.vendorId ?? 0,
+    cacheEntries: data.privacy?.consentCacheEntries ?? kDefaultConsentCacheEntries,
+    mode: s.consentMode ?? 'decode',
+    table: data.consentTable === undefined ? null : new ConsentTable(data.consentTable),
+  });
+  consent.warm();
+
   const options: EngineOptions = {
     decision: { fxRates: data.bidding.fxRates, seatId: data.bidding.seatId },
     seatId: data.bidding.seatId,
@@ -49,6 +68,9 @@ export async function buildWarmEngine(s: EngineSetup): Promise<BidEngine> {
     maxBodyBytes: data.maxBodyBytes,
     testHooks: data.testHooks,
     idPrefix: s.idPrefix,
+    maxCandidatesPerImp: data.bidding.maxCandidatesPerImp,
+    maxCandidatesPerRequest: data.bidding.maxCandidatesPerRequest,
+    consent,
   };
   const engine = new BidEngine(index, scorer, s.outcomes, s.metrics, data.receiveSlab, options);
 

@@ -3,8 +3,9 @@
  * is ready, and reading a process's CPU time and RSS from /proc (every thread counted).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -38,6 +39,11 @@ export function rssMb(pid: number): number {
 export interface RunningServer {
   name: string;
   port: number;
+  /**
+   * Where /metrics and /debug/latency answer: the operations listener of a build that has
+   * one, else the bidding port (a reference build of an older commit, or a peer).
+   */
+  opsPort: number;
   pid: number;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -53,15 +59,31 @@ export interface ServerLaunch {
   env: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** The bidder: give its operations listener a free port (when the build has one). */
+  opsListener?: boolean;
   /** Where the child's stderr goes; 'inherit' by default so a crash is visible. */
   stderr?: 'inherit' | 'ignore';
 }
 
+/**
+ * The operations listener's variables for a bidder launch. Only a build that has the
+ * listener gets them: an older build refuses BIDDER_* variables it does not know. A port
+ * the caller chose (launch.env) is kept; otherwise a free one, so that two bidders, or a
+ * Prometheus on its default 9090, never collide with the bidder's default.
+ */
+async function opsListenerEnv(root: string, launch: ServerLaunch): Promise<{ env: Record<string, string>; opsPort: number | null }> {
+  if (!launch.opsListener || !existsSync(join(root, 'dist/src/ops/ops.worker.js'))) return { env: {}, opsPort: null };
+  const chosen = launch.env.BIDDER_OPS_PORT ?? process.env.BIDDER_OPS_PORT;
+  const opsPort = chosen !== undefined ? Number(chosen) : await freePort();
+  return { env: { BIDDER_OPS_HOST: launch.env.BIDDER_OPS_HOST ?? '127.0.0.1', BIDDER_OPS_PORT: String(opsPort) }, opsPort };
+}
+
 export async function startServer(root: string, launch: ServerLaunch, readyTimeoutMs = 60_000): Promise<RunningServer> {
   const port = await freePort();
+  const ops = await opsListenerEnv(root, launch);
   const child = spawn(process.execPath, [...(launch.nodeArgs ?? []), launch.script, ...launch.args], {
     cwd: root,
-    env: { ...process.env, ...launch.env, BIDDER_PORT: String(port), BIDDER_HOST: '127.0.0.1' },
+    env: { ...process.env, ...launch.env, ...ops.env, BIDDER_PORT: String(port), BIDDER_HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', launch.stderr ?? 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -75,7 +97,7 @@ export async function startServer(root: string, launch: ServerLaunch, readyTimeo
     await stop();
     throw new Error(`${launch.name}: ${(err as Error).message}`);
   }
-  return { name: launch.name, port, pid: child.pid!, child, stop };
+  return { name: launch.name, port, opsPort: ops.opsPort ?? port, pid: child.pid!, child, stop };
 }
 
 async function waitReady(port: number, path: string, child: ChildProcess, timeoutMs: number): Promise<void> {

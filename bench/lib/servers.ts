@@ -18,7 +18,7 @@ export function serverLaunch(name: ServerName, env: Record<string, string>): Ser
   const common = { name, env, args: [] as string[], readyPath: '/readyz' };
   switch (name) {
     case 'bidder':
-      return { ...common, script: 'dist/src/main.js' };
+      return { ...common, script: 'dist/src/main.js', opsListener: true };
     case 'ceiling':
       return { ...common, script: 'dist/bench/peers/ceiling-server.js' };
     case 'inline':

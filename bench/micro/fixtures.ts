@@ -29,8 +29,8 @@ interface RequestSource {
 }
 
 const SOURCES: Record<RequestKind, RequestSource> = {
-  site: { corpus: 'spec-examples/bid-request/2.6/simple-banner.json', fallback: 'valid-minimal-banner.json' },
-  app: { corpus: 'spec-examples/bid-request/2.6/mobile.json', fallback: 'valid-multi-imp-mixed-media.json' },
+  site: { corpus: 'spec-examples/bid-request/2.6/simple-banner.json', fallback: 'valid/minimal-banner.json' },
+  app: { corpus: 'spec-examples/bid-request/2.6/mobile.json', fallback: 'valid/multi-imp-mixed-media.json' },
 };
 
 export interface RequestFixture {
@@ -53,10 +53,10 @@ export function requestFixture(kind: RequestKind): RequestFixture {
   if (existsSync(corpus)) {
     f = { label: src.corpus.replace(/^.*\//, '').replace(/\.json$/, ''), source: `../shared/corpus/${src.corpus}`, text: readFileSync(corpus, 'utf8') };
   } else {
-    // The project's fixtures wrap the request: { description, request, expectedStatus }.
-    const path = join(root, 'test/fixtures/requests', src.fallback);
+    // The contract fixtures wrap the request: { description, spec, request, expect } (test/fixtures/README.md).
+    const path = join(root, 'test/fixtures', src.fallback);
     const wrapped = JSON.parse(readFileSync(path, 'utf8')) as { request: unknown };
-    f = { label: src.fallback.replace(/^valid-/, '').replace(/\.json$/, ''), source: `test/fixtures/requests/${src.fallback}`, text: JSON.stringify(wrapped.request) };
+    f = { label: src.fallback.replace(/^.*\//, '').replace(/\.json$/, ''), source: `test/fixtures/${src.fallback}`, text: JSON.stringify(wrapped.request) };
   }
   texts.set(kind, f);
   return f;

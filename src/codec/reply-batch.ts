@@ -8,6 +8,14 @@ import { BatchReply, Reply } from './generated/bid-batch_generated';
 
 export { BatchReply, Reply };
 
+/**
+ * A reply status that is no HTTP status: the engine did not answer the request and hands it
+ * back (the inline lane met a consent string no thread has decoded yet; it never decodes on
+ * the front-end thread). The dispatcher re-queues such a request for the pool, keeping its
+ * receive-slab region, and never gives it to the inline lane again.
+ */
+export const kStatusDeferred = 1;
+
 /** Builds one BatchReply at a time; reused across batches to avoid regrowing. */
 export class ReplyWriter {
   private readonly builder = new flatbuffers.Builder(64 * 1024);

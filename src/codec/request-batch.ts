@@ -25,6 +25,13 @@ export const kRequestWords = 6;
 export const kFlagGzip = 1;
 /** Test hook: the worker exits while holding the batch. */
 export const kFlagTestCrash = 2;
+/**
+ * The inline lane deferred this request (reply kStatusDeferred): no cache it can read
+ * held its consent string's decision. Set by the dispatcher; such a request goes to the
+ * pool only, and the worker publishes the decision to the shared consent table even when
+ * its own cache already held it, so the lane finds it next time (src/privacy).
+ */
+export const kFlagConsentDeferred = 4;
 /** Test hook: the worker sleeps (flags >>> kDelayShift) ms before scoring. */
 export const kDelayShift = 8;
 

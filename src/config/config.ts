@@ -5,6 +5,7 @@
  * resolved object is passed explicitly (never a global) and workers get their slice.
  */
 import { readFileSync } from 'node:fs';
+import { isIP, SocketAddress } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -343,7 +344,22 @@ export function validateConfig(c: BidderConfig): string[] {
   checkString(errors, 'model.name', c.model.name);
   checkString(errors, 'model.dir', c.model.dir);
   if (typeof c.testHooks !== 'boolean') errors.push('testHooks: must be a boolean');
+  // x-test-crash and x-test-delay-ms let any client kill or stall a worker: never on a
+  // listener that another machine can reach.
+  if (c.testHooks === true && typeof c.server.host === 'string' && !isLoopbackHost(c.server.host)) {
+    errors.push(`testHooks: only with a loopback server.host (127.0.0.0/8, ::1, localhost), got ${JSON.stringify(c.server.host)}`);
+  }
   return errors;
+}
+
+/** 127.0.0.0/8, ::1 (any spelling) or localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  if (family === 4) return h.startsWith('127.');
+  if (family === 6) return new SocketAddress({ address: h, family: 'ipv6' }).address === '::1';
+  return false;
 }
 
 /**

@@ -4,18 +4,20 @@
  * native strings) is built once per creative and cached.
  */
 import type { Imp } from '../openrtb/types';
-import type { Candidate, Creative, NativeCreative } from './campaign-types';
+import type { Candidate, Creative } from './campaign-types';
+import { nativeAdm } from './native-adm';
 import { NoBidReason } from './no-bid-reasons';
-import { round4 } from './pricing';
 import type { RequestContext } from './request-context';
 
 /**
- * The request-level no-bid reason from counts over all impressions: nothing eligible is
- * `no_candidates`; eligible but nothing priced at or above its floor is `below_floor`.
- * Null when at least one bid was made.
+ * The request-level no-bid reason from counts over all impressions: an impression dropped
+ * for a floor currency we hold no rate for is `currency_unsupported` (pricing.ts
+ * floorCurrencyUnsupported); otherwise nothing eligible is `no_candidates`, and eligible but
+ * nothing priced at or above its floor is `below_floor`. Null when at least one bid was made.
  */
-export function noBidReasonFor(candidateCount: number, bidCount: number): NoBidReason | null {
+export function noBidReasonFor(candidateCount: number, bidCount: number, currencyDropped = false): NoBidReason | null {
   if (bidCount > 0) return null;
+  if (currencyDropped) return NoBidReason.CurrencyUnsupported;
   return candidateCount === 0 ? NoBidReason.NoCandidates : NoBidReason.BelowFloor;
 }
 
@@ -64,100 +66,8 @@ function videoAdm(cr: Creative): string {
   return adm;
 }
 
-/** JSON-escaped pieces of a native creative, so building a response is concatenation. */
-interface NativeParts {
-  title: string;
-  body: string | null;
-  image: string;
-  icon: string | null;
-  sponsored: string | null;
-  cta: string | null;
-  /** `"link":{...}` and optional `"imptrackers":[...]`. */
-  tail: string;
-}
-
-const nativeCache = new WeakMap<NativeCreative, NativeParts>();
-
-function nativeParts(n: NativeCreative): NativeParts {
-  let p = nativeCache.get(n);
-  if (p !== undefined) return p;
-  const img = (url: string, w?: number, h?: number): string =>
-    '{"url":' + JSON.stringify(url) + (w !== undefined && h !== undefined ? ',"w":' + w + ',"h":' + h : '') + '}';
-  let tail = '"link":{"url":' + JSON.stringify(n.clickUrl) + '}';
-  if (n.impressionTrackers !== undefined && n.impressionTrackers.length > 0) tail += ',"imptrackers":' + JSON.stringify(n.impressionTrackers);
-  p = {
-    title: JSON.stringify(n.title),
-    body: n.body === undefined ? null : JSON.stringify(n.body),
-    image: img(n.imageUrl, n.imageW, n.imageH),
-    icon: n.iconUrl === undefined ? null : img(n.iconUrl),
-    sponsored: n.sponsoredBy === undefined ? null : JSON.stringify(n.sponsoredBy),
-    cta: n.cta === undefined ? null : JSON.stringify(n.cta),
-    tail,
-  };
-  nativeCache.set(n, p);
-  return p;
-}
-
-// Native 1.2 asset type ids (image type 1 icon, 3 main; data type 1 sponsored, 2 desc, 12 ctatext).
-const kImgIcon = 1;
-const kDataSponsored = 1;
-const kDataDesc = 2;
-const kDataCta = 12;
-
-interface NativeAssetReq {
-  id?: unknown;
-  title?: unknown;
-  img?: { type?: unknown };
-  data?: { type?: unknown };
-}
-
-/** The request's asset list, from either the 1.0 `{"native":{...}}` or the 1.1+ bare shape. */
-function requestedAssets(imp: Imp): NativeAssetReq[] | null {
-  const raw = imp.native?.request;
-  if (typeof raw !== 'string' || raw.length < 2 || raw.charCodeAt(0) !== 123 /* { */) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const root = (parsed as { native?: unknown }).native ?? parsed;
-  const assets = (root as { assets?: unknown }).assets;
-  return Array.isArray(assets) && assets.length > 0 ? (assets as NativeAssetReq[]) : null;
-}
-
-/**
- * Native response JSON with asset ids echoing the request's. Assets we cannot fill are left
- * out; without a parseable request we answer title 1, image 2, description 3, sponsor 4.
- */
-export function nativeAdm(imp: Imp, n: NativeCreative): string {
-  const p = nativeParts(n);
-  const assets = requestedAssets(imp);
-  let out = '';
-  const add = (id: number, body: string): void => {
-    out += (out === '' ? '' : ',') + '{"id":' + id + ',' + body + '}';
-  };
-  if (assets === null) {
-    add(1, '"title":{"text":' + p.title + '}');
-    add(2, '"img":' + p.image);
-    if (p.body !== null) add(3, '"data":{"value":' + p.body + '}');
-    if (p.sponsored !== null) add(4, '"data":{"value":' + p.sponsored + '}');
-  } else {
-    for (const a of assets) {
-      if (typeof a !== 'object' || a === null || typeof a.id !== 'number') continue;
-      if (a.title !== undefined) add(a.id, '"title":{"text":' + p.title + '}');
-      else if (typeof a.img === 'object' && a.img !== null) {
-        add(a.id, '"img":' + (a.img.type === kImgIcon && p.icon !== null ? p.icon : p.image));
-      } else if (typeof a.data === 'object' && a.data !== null) {
-        const t = a.data.type;
-        const v = t === kDataDesc ? p.body : t === kDataSponsored ? p.sponsored : t === kDataCta ? p.cta : null;
-        if (v !== null) add(a.id, '"data":{"value":' + v + '}');
-      }
-    }
-  }
-  return '{"native":{"ver":"1.2","assets":[' + out + '],' + p.tail + '}}';
-}
+// Native markup (request reading, asset fit, response shape) lives in native-adm.ts.
+export { nativeAdm };
 
 /**
  * The JSON of everything in a bid that depends only on its campaign and creative (ids,
@@ -194,13 +104,14 @@ function fixedJson(campaign: Candidate['campaign'], creative: Creative): string 
 }
 
 /**
- * The bid (OpenRTB `Bid` JSON) for `candidate` on `imp` at `priceUsd` (already priced and
- * floor-checked), priced in the request context's currency. Notice URLs keep their macros
- * for the exchange. `bidId` must be JSON-safe (our own generated ids are).
+ * The bid (OpenRTB `Bid` JSON) for `candidate` on `imp` at `price`: the number
+ * priceCandidate returned, already in the request context's currency, rounded and
+ * floor-checked, so it is written verbatim (converting here again could undo the floor
+ * check). Notice URLs keep their macros for the exchange. `bidId` must be JSON-safe (our own
+ * generated ids are).
  */
-export function bidJson(imp: Imp, candidate: Candidate, priceUsd: number, ctx: RequestContext, bidId: string): string {
+export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: RequestContext, bidId: string): string {
   const { campaign, creative } = candidate;
-  const price = ctx.usdToBidCur === 1 ? priceUsd : round4(priceUsd * ctx.usdToBidCur);
   let s = '{"id":"' + bidId + '","impid":' + JSON.stringify(imp.id) + ',"price":' + price;
   if (candidate.dealId !== undefined) s += ',"dealid":' + JSON.stringify(candidate.dealId);
   if (creative.video !== undefined) {

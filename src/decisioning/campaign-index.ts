@@ -20,6 +20,7 @@ import {
 } from './eligibility';
 import type { RequestContext } from './request-context';
 import { impFloorUsd } from './request-context';
+import { isRatioFormat } from '../openrtb/banner-sizes';
 
 /** A set of campaign ordinals: a sorted list to drive from, a bitset to probe. */
 interface Posting {
@@ -156,7 +157,10 @@ export class CampaignIndex {
   }
 }
 
-/** The one size a banner-only imp accepts, as a size key; 0 when it offers several or none. */
+/**
+ * The one size a banner-only imp accepts, as a size key; 0 when it offers several or none,
+ * or any ratio format (which admits sizes beyond the fixed one: narrowing would drop them).
+ */
 function singleBannerSize(imp: Imp): number {
   const b = imp.banner!;
   let key = 0;
@@ -164,7 +168,9 @@ function singleBannerSize(imp: Imp): number {
   if (Array.isArray(fmts)) {
     for (let i = 0; i < fmts.length; i++) {
       const f = fmts[i];
-      if (typeof f?.w !== 'number' || typeof f.h !== 'number' || f.w <= 0 || f.h <= 0) continue;
+      if (typeof f !== 'object' || f === null) continue;
+      if (isRatioFormat(f)) return 0;
+      if (typeof f.w !== 'number' || typeof f.h !== 'number' || f.w <= 0 || f.h <= 0) continue;
       const k = sizeKey(f.w, f.h);
       if (key !== 0 && key !== k) return 0;
       key = k;

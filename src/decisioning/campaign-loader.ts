@@ -32,7 +32,7 @@ const TARGETING_KEYS = new Set([
 const BANNER_KEYS = new Set(['w', 'h', 'adm']);
 const VIDEO_KEYS = new Set(['vastXml', 'vastUrl', 'durationSec', 'mimes', 'protocols', 'w', 'h']);
 const NATIVE_KEYS = new Set([
-  'title', 'body', 'imageUrl', 'imageW', 'imageH', 'iconUrl', 'sponsoredBy', 'cta', 'clickUrl',
+  'title', 'body', 'imageUrl', 'imageW', 'imageH', 'iconUrl', 'iconW', 'iconH', 'sponsoredBy', 'cta', 'clickUrl',
   'impressionTrackers',
 ]);
 const AUDIO_KEYS = new Set(['vastXml', 'durationSec', 'mimes']);
@@ -285,10 +285,13 @@ function parseNative(c: Checker, v: unknown, path: string): NativeCreative | und
     const s = c.optString(o, k, path);
     if (s !== undefined) out[k] = s;
   }
-  for (const k of ['imageW', 'imageH'] as const) {
+  for (const k of ['imageW', 'imageH', 'iconW', 'iconH'] as const) {
     const n = c.optPositiveInt(o, k, path);
     if (n !== undefined) out[k] = n;
   }
+  // The native fit rules read an icon size only as a pair, and only for an icon that exists.
+  if ((o.iconW === undefined) !== (o.iconH === undefined)) c.fail(path, 'iconW and iconH go together');
+  if (o.iconW !== undefined && o.iconUrl === undefined) c.fail(`${path}.iconW`, 'needs iconUrl');
   if (o.impressionTrackers !== undefined) out.impressionTrackers = c.stringArray(o.impressionTrackers, `${path}.impressionTrackers`, false);
   return c.errors.length === before ? (out as NativeCreative) : undefined;
 }

@@ -48,6 +48,9 @@ export interface NativeCreative {
   imageW?: number;
   imageH?: number;
   iconUrl?: string;
+  /** Icon size in pixels (both or neither; needs iconUrl); without it no sized icon asset fits. */
+  iconW?: number;
+  iconH?: number;
   sponsoredBy?: string;
   cta?: string;
   clickUrl: string;
@@ -130,14 +133,24 @@ export interface Candidate {
   readonly campaign: Campaign;
   readonly creative: Creative;
   readonly dealId?: string;
-  /** Deal floor converted to USD; the effective floor is the higher of this and the imp floor. */
-  readonly dealFloorUsd?: number;
+  /**
+   * The deal's bidfloor in the deal's own currency. A deal bid answers to this floor alone;
+   * 0 or absent means the deal sets none and the imp's floor governs.
+   */
+  readonly dealFloor?: number;
+  /** Units of the deal floor's currency per 1 USD (1 for USD). */
+  readonly dealFloorRate?: number;
+  /** Deal `at` = 3 (fixed price): the bid is exactly `dealFloor`, if the campaign values the imp that high. */
+  readonly fixedPrice?: boolean;
 }
 
 /** The slice of the bidder configuration that decisioning needs. */
 export interface DecisionConfig {
   /** Units of the currency per 1 USD, e.g. { EUR: 0.92 }. USD needs no entry. */
   fxRates?: Readonly<Record<string, number>>;
-  /** Our seat id at the exchange; a deal whose `wseat` omits it is not ours to bid on. */
+  /**
+   * Our seat id at the exchange: a request whose `wseat` omits it or whose `bseat` lists it
+   * gets no bid, and a deal whose `wseat` omits it is not ours to bid on.
+   */
   seatId?: string;
 }

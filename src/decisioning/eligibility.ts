@@ -8,8 +8,13 @@ import type { Imp } from '../openrtb/types';
 import type { Campaign, Candidate, Creative, MediaType } from './campaign-types';
 import { mediaOf } from './campaign-loader';
 import type { RequestContext } from './request-context';
-import { domainKeys, toUsd } from './request-context';
+import { currencyRate, domainKeys, floorAmount } from './request-context';
+import { isSecureCreative } from './creative-security';
+import { dealOpenTo, kFixedPriceAuction } from './deal-terms';
 import { bannerSizeAllowed } from '../openrtb/banner-sizes';
+import { nativeRequestOf } from '../openrtb/native-request';
+import type { NativeFacts } from './native-fit';
+import { nativeFactsOf, nativeFits } from './native-fit';
 
 export const kBanner = 1;
 export const kVideo = 2;
@@ -28,6 +33,10 @@ export interface CompiledCreative {
   readonly mimes: ReadonlySet<string> | null;
   readonly protocols: ReadonlySet<number> | null;
   readonly attr: readonly number[];
+  /** No `http://` in its markup or URLs: it may serve where imp.secure = 1 (creative-security.ts). */
+  readonly secure: boolean;
+  /** What the native fit rules read from a native creative; null for other media. */
+  readonly native: NativeFacts | null;
   /** Shared, read-only candidate for open-auction bids: no allocation per request. */
   readonly open: Candidate;
 }
@@ -101,7 +110,9 @@ export function compileCampaign(campaign: Campaign, ordinal: number): CompiledCa
       durationSec: v?.durationSec ?? a?.durationSec ?? 0,
       mimes: mimes === undefined ? null : new Set(mimes.map((s) => s.toLowerCase())),
       protocols: v === undefined ? null : new Set(v.protocols),
+      secure: isSecureCreative(creative),
       attr: creative.attr ?? [],
+      native: creative.native === undefined ? null : nativeFactsOf(creative.native),
       open: Object.freeze({ campaign, creative }),
     });
   }
@@ -190,7 +201,8 @@ export function residualMatch(c: CompiledCampaign, ctx: RequestContext): boolean
   if (c.siteDeny !== null && anyIn(ctx.siteDomainKeys, c.siteDeny)) return false;
   if (c.appDeny !== null && ctx.appBundle !== null && c.appDeny.has(ctx.appBundle)) return false;
   if (c.contentCats !== null && !anyIn(c.contentCats, ctx.contentCats)) return false;
-  if (c.userSegments !== null && !anyIn(c.userSegments, ctx.userSegments)) return false;
+  // User-data targeting needs the user's permission (COPPA, GDPR consent, no opt-out).
+  if (c.userSegments !== null && (!ctx.userDataAllowed || !anyIn(c.userSegments, ctx.userSegments))) return false;
   if (ctx.bcat.size > 0 && anyIn(c.catKeys, ctx.bcat)) return false;
   if (ctx.badv.size > 0 && anyIn(c.advKeys, ctx.badv)) return false;
   if (c.appBundle !== null && ctx.bapp.size > 0 && ctx.bapp.has(c.appBundle)) return false;
@@ -249,8 +261,10 @@ function blockedByAttr(cc: CompiledCreative, battr: unknown): boolean {
   return false;
 }
 
-/** Whether a creative can serve this impression: media, size, duration, mimes, protocols, battr. */
+/** Whether a creative can serve this impression: media, size, duration, mimes, protocols, native assets, battr. */
 export function creativeFits(c: CompiledCampaign, cc: CompiledCreative, imp: Imp): boolean {
+  // OpenRTB 2.6 3.2.4: secure = 1 needs https markup and assets; absent or 0 accepts either.
+  if (imp.secure === 1 && !cc.secure) return false;
   switch (cc.media) {
     case kBanner:
       if (!isObj(imp.banner) || !bannerFits(cc, imp) || blockedByAttr(cc, imp.banner!.battr)) return false;
@@ -259,7 +273,8 @@ export function creativeFits(c: CompiledCampaign, cc: CompiledCreative, imp: Imp
       if (!isObj(imp.video) || !videoFits(cc, imp) || blockedByAttr(cc, imp.video!.battr)) return false;
       break;
     case kNative:
-      if (!isObj(imp.native) || blockedByAttr(cc, imp.native!.battr)) return false;
+      // The imp's native request is parsed once and cached per imp (nativeRequestOf).
+      if (!isObj(imp.native) || blockedByAttr(cc, imp.native!.battr) || !nativeFits(nativeRequestOf(imp), cc.native!)) return false;
       break;
     default:
       if (!isObj(imp.audio) || !audioFits(cc, imp) || blockedByAttr(cc, imp.audio!.battr)) return false;
@@ -271,9 +286,9 @@ export function creativeFits(c: CompiledCampaign, cc: CompiledCreative, imp: Imp
 }
 
 /**
- * The deal this campaign bids through on this imp:
- * first deal in the exchange's order that is ours (wseat), listed by the campaign, and whose
- * floor we can convert. Returns the deal index or -1.
+ * The deal this campaign bids through on this imp: the first deal in the exchange's order
+ * that the campaign lists and that is open to it (deal-terms.ts: wseat, wadomain, a floor we
+ * can convert, a price for a fixed-price deal). Returns the deal index or -1.
  */
 export function matchDeal(c: CompiledCampaign, imp: Imp, ctx: RequestContext): number {
   if (c.dealIds === null || !hasDeals(imp)) return -1;
@@ -281,9 +296,7 @@ export function matchDeal(c: CompiledCampaign, imp: Imp, ctx: RequestContext): n
   for (let i = 0; i < deals.length; i++) {
     const d = deals[i];
     if (!isObj(d) || typeof d.id !== 'string' || !c.dealIds.has(d.id)) continue;
-    if (Array.isArray(d.wseat) && d.wseat.length > 0 && (ctx.seatId === null || d.wseat.indexOf(ctx.seatId) < 0)) continue;
-    if (Number.isNaN(toUsd(d.bidfloor, d.bidfloorcur, ctx))) continue;
-    return i;
+    if (dealOpenTo(d, c.advKeys, ctx)) return i;
   }
   return -1;
 }
@@ -297,12 +310,15 @@ export function appendCandidates(c: CompiledCampaign, imp: Imp, ctx: RequestCont
   if (c.dealIds !== null) dealIdx = matchDeal(c, imp, ctx);
   if (dealIdx < 0 && (c.dealOnly || isPrivateAuction(imp))) return n;
   const deal = dealIdx >= 0 ? imp.pmp!.deals![dealIdx] : undefined;
+  // The deal's own floor, in its own currency (dealOpenTo made sure we hold its rate).
+  const dealFloor = deal === undefined ? 0 : floorAmount(deal.bidfloor);
+  const dealFloorRate = dealFloor > 0 ? currencyRate(deal!.bidfloorcur, ctx) : 1;
   for (let i = 0; i < c.creatives.length; i++) {
     const cc = c.creatives[i];
     if (!creativeFits(c, cc, imp)) continue;
     const cand: Candidate = deal === undefined
       ? cc.open
-      : { campaign: c.campaign, creative: cc.creative, dealId: deal.id, dealFloorUsd: toUsd(deal.bidfloor, deal.bidfloorcur, ctx) };
+      : { campaign: c.campaign, creative: cc.creative, dealId: deal.id, dealFloor, dealFloorRate, fixedPrice: deal.at === kFixedPriceAuction };
     if (n < out.length) out[n] = cand;
     else out.push(cand);
     n++;

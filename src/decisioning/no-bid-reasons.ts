@@ -8,9 +8,13 @@ export const NoBidReason = {
   NoCandidates: 'no_candidates',
   /** Candidates existed but every priced bid fell below the impression floor. */
   BelowFloor: 'below_floor',
-  /** The request's seat rules (wseat, bseat) exclude our seat. */
+  /** The request's seat rules (wseat, bseat) exclude our seat; decided before any candidate work. */
   SeatBlocked: 'seat_blocked',
-  /** The request does not allow USD and no exchange rate is configured for what it allows. */
+  /**
+   * A currency we hold no exchange rate for: the request does not allow USD and no rate is
+   * configured for what it allows; or no bid was made and at least one impression was
+   * dropped because its floor, or every one of its deals' floors, is in such a currency.
+   */
   CurrencyUnsupported: 'currency_unsupported',
   /** The answer could not be ready within tmax minus the configured margin. */
   TmaxExceeded: 'tmax_exceeded',

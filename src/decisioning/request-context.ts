@@ -6,6 +6,8 @@
 import type { BidRequest, Imp } from '../openrtb/types';
 import { NoBidReason } from './no-bid-reasons';
 import type { DecisionConfig } from './campaign-types';
+import { requestAllowsSeat } from './seat-rules';
+import { ifaAllowed, userDataAllowed } from '../privacy/privacy-bits';
 
 export interface RequestContext {
   /** Currency we bid in; USD unless the request forbids it and a configured rate allows another. */
@@ -31,6 +33,17 @@ export interface RequestContext {
   /** Lower-case content categories of site/app, sections, pages and content, plus their IAB parents. */
   contentCats: Set<string>;
   userSegments: Set<string>;
+  /**
+   * Whether user data may be used (src/privacy/privacy-bits.ts): false for a child (COPPA),
+   * under GDPR without our consent, or after an opt-out of sale (USP, GPP). Then no
+   * campaign targeting userSegments matches, and user ids, buyeruid and the IFA stay unused.
+   */
+  userDataAllowed: boolean;
+  /**
+   * Whether the IFA may be used, for targeting and for frequency capping: userDataAllowed
+   * and neither device.lmt nor device.dnt is 1. The one flag IFA-based code reads.
+   */
+  ifaAllowed: boolean;
   /** Lower-case blocked categories as sent. */
   bcat: Set<string>;
   /** Lower-case blocked advertiser domains as sent. */
@@ -134,7 +147,10 @@ function pickCurrency(cur: unknown, rates: ReadonlyMap<string, number>): string 
   return null;
 }
 
-export function prepareRequest(req: BidRequest, cfg: DecisionConfig): PrepareResult {
+/** `privacy`: the request's privacy bits (src/privacy, resolved by the engine); 0 is a request with no privacy signal. */
+export function prepareRequest(req: BidRequest, cfg: DecisionConfig, privacy = 0): PrepareResult {
+  // Seats first: a request that excludes our seat is answered before any other work.
+  if (!requestAllowsSeat(req.wseat, req.bseat, cfg.seatId ?? null)) return { ok: false, reason: NoBidReason.SeatBlocked };
   const rates = ratesOf(cfg);
   const currency = pickCurrency(req.cur, rates);
   if (currency === null) return { ok: false, reason: NoBidReason.CurrencyUnsupported };
@@ -196,7 +212,10 @@ export function prepareRequest(req: BidRequest, cfg: DecisionConfig): PrepareRes
     appBundle: bundleRaw === null ? null : bundleRaw.trim().toLowerCase(),
     publisherId: typeof pubId === 'string' && pubId !== '' ? pubId : typeof pubId === 'number' ? String(pubId) : null,
     contentCats,
-    userSegments,
+    // Segments the user may not be targeted by are not even carried.
+    userSegments: userDataAllowed(privacy) ? userSegments : EMPTY_SET,
+    userDataAllowed: userDataAllowed(privacy),
+    ifaAllowed: ifaAllowed(privacy),
     bcat: lowerSet(req.bcat),
     badv: lowerSet(req.badv),
     bapp: lowerSet(req.bapp),
@@ -206,19 +225,32 @@ export function prepareRequest(req: BidRequest, cfg: DecisionConfig): PrepareRes
   return { ok: true, ctx };
 }
 
+/** A floor as sent (`bidfloor`): a positive finite amount, else 0 (no floor). */
+export function floorAmount(amount: unknown): number {
+  return typeof amount === 'number' && Number.isFinite(amount) && amount > 0 ? amount : 0;
+}
+
 /**
- * Converts an amount in `cur` (default USD) to USD. NaN when the currency has no configured
- * rate: the caller treats the impression or deal as one we cannot price against.
+ * Units of `cur` per 1 USD: 1 for USD or no currency (the OpenRTB default for floors), NaN
+ * when no rate is configured for it.
  */
-export function toUsd(amount: unknown, cur: unknown, ctx: RequestContext): number {
-  const a = typeof amount === 'number' && Number.isFinite(amount) && amount > 0 ? amount : 0;
-  if (cur === undefined || cur === null || cur === '') return a;
+export function currencyRate(cur: unknown, ctx: RequestContext): number {
+  if (cur === undefined || cur === null || cur === '') return 1;
   if (typeof cur !== 'string') return NaN;
   const u = cur.length === 3 ? cur.toUpperCase() : cur.trim().toUpperCase();
-  if (u === 'USD') return a;
-  const rate = ctx.fxRates.get(u);
-  if (rate === undefined) return a === 0 ? 0 : NaN;
-  return a / rate;
+  if (u === 'USD') return 1;
+  return ctx.fxRates.get(u) ?? NaN;
+}
+
+/**
+ * Converts an amount in `cur` (default USD) to USD. NaN when the currency has no configured
+ * rate: the caller treats the impression or deal as one we cannot price against. A zero
+ * amount needs no rate.
+ */
+export function toUsd(amount: unknown, cur: unknown, ctx: RequestContext): number {
+  const a = floorAmount(amount);
+  if (a === 0) return 0;
+  return a / currencyRate(cur, ctx);
 }
 
 /** The impression's floor in USD; NaN when its currency cannot be converted. */

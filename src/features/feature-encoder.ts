@@ -13,6 +13,7 @@ import {
   FEATURE_SPEC,
   NUM_WIDTH,
   TOTAL_BUCKETS,
+  PERSONAL_FEATURES,
   categoricalColumn,
   categoricalField,
   numericColumn,
@@ -112,6 +113,25 @@ const CONTEXT_COLUMNS = Int32Array.from(
   [F.country, F.region, F.deviceType, F.os, F.siteOrApp, F.publisher, F.hour, F.connectionType, F.isApp, F.impMedia, F.impSize, F.position].map((f) => f.col),
 );
 
+/**
+ * Personal features (feature-spec.ts PERSONAL_FEATURES) as columns and the value each takes
+ * when user data is not allowed: 0 for a numeric field, the "missing" bucket for a
+ * categorical one, which is what the model saw for requests without the identifier.
+ */
+const PERSONAL_NUM_COLUMNS = Int32Array.from(
+  PERSONAL_FEATURES.filter((n) => FEATURE_SPEC.numeric.some((f) => f.name === n)).map((n) => numericColumn(n)),
+);
+const PERSONAL_CAT_FIELDS = PERSONAL_FEATURES.filter((n) => FEATURE_SPEC.categorical.some((f) => f.name === n)).map((n) => {
+  const f = categoricalField(n);
+  // A cross mixes raw hashes in writeRow; blanking its bucket here would not reach it.
+  if (f.encoding === 'cross') throw new Error(`${n}: a cross cannot be personal; mark the field it crosses`);
+  const missing = f.encoding === 'enum' ? f.offset : (hashString(fieldSeed(n), '', f.foldCase) & (f.buckets - 1)) + f.offset;
+  return { col: categoricalColumn(n), missing };
+});
+if (PERSONAL_NUM_COLUMNS.length + PERSONAL_CAT_FIELDS.length !== PERSONAL_FEATURES.length) {
+  throw new Error('PERSONAL_FEATURES names a field FEATURE_SPEC does not have');
+}
+
 const CREATIVE_SIZE_SEED = fieldSeed('creative_size');
 const MEDIA_CODE: Readonly<Record<MediaType, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 const ZERO_IFA = '00000000-0000-0000-0000-000000000000';
@@ -162,8 +182,13 @@ export class FeatureEncoder {
     return keys;
   }
 
-  /** Hash request-level fields once; `nowMs` is the batch clock, not read per call. */
-  beginRequest(req: BidRequest, nowMs: number): void {
+  /**
+   * Hash request-level fields once; `nowMs` is the batch clock, not read per call.
+   * `personal` false writes every personal feature as absent (PERSONAL_FEATURES): the bid
+   * path passes the request context's ifaAllowed, false when the privacy signals forbid
+   * user data or when lmt/dnt forbids the IFA.
+   */
+  beginRequest(req: BidRequest, nowMs: number, personal = true): void {
     const cx = this.context;
     const device = req.device;
     const geo = device?.geo;
@@ -198,6 +223,10 @@ export class FeatureEncoder {
     num[N.limitedTracking] = device?.lmt === 1 || device?.dnt === 1 ? 1 : 0;
     num[N.hourSin] = Math.sin(hour * TWO_PI_OVER_24);
     num[N.hourCos] = Math.cos(hour * TWO_PI_OVER_24);
+    if (!personal) {
+      for (let i = 0; i < PERSONAL_NUM_COLUMNS.length; i++) num[PERSONAL_NUM_COLUMNS[i]!] = 0;
+      for (let i = 0; i < PERSONAL_CAT_FIELDS.length; i++) cx[PERSONAL_CAT_FIELDS[i]!.col] = PERSONAL_CAT_FIELDS[i]!.missing;
+    }
   }
 
   /** Bucket imp-level fields once per impression; `floorUsd` is the floor after currency conversion. */

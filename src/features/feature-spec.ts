@@ -102,6 +102,41 @@ export const FEATURE_SPEC: FeatureSpec = deepFreeze({
   numeric: NUMERIC_FIELDS,
 });
 
+/**
+ * Fields derived from user or device identifiers (device.ifa, user.id, buyeruid, eids) or
+ * precise location (geo.lat/lon). The encoder writes them as "absent" when the request's
+ * privacy signals forbid user data (src/privacy): a child (COPPA), no GDPR consent, an
+ * opt-out of sale, or lmt/dnt for the IFA. Kept outside FEATURE_SPEC on purpose: the list
+ * is serving policy, not model input layout, so it leaves the spec digest (and the models
+ * built against it) unchanged. Country, region, hour and limited_tracking are coarse
+ * context, not identifiers, and stay.
+ */
+export const PERSONAL_FEATURES: readonly string[] = Object.freeze(['has_ifa']);
+
+/** Request fields that identify a user or a device, or locate one precisely: a feature reading one is personal. */
+export const PERSONAL_SOURCES: readonly string[] = Object.freeze([
+  'device.ifa',
+  'device.dpidsha1',
+  'device.dpidmd5',
+  'device.didsha1',
+  'device.didmd5',
+  'device.macsha1',
+  'device.macmd5',
+  'device.ip',
+  'device.ipv6',
+  'device.geo.lat',
+  'device.geo.lon',
+  'user.id',
+  'user.buyeruid',
+  'user.eids',
+  'user.yob',
+  'user.gender',
+  'user.keywords',
+  'user.data',
+  'user.geo.lat',
+  'user.geo.lon',
+]);
+
 /** Columns of the `cat` input matrix: one per categorical field, in spec order. */
 export const CAT_WIDTH: number = FEATURE_SPEC.categorical.length;
 /** Columns of the `num` input matrix: one per numeric field, in spec order. */

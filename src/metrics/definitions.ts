@@ -4,6 +4,7 @@
  * created here, before traffic arrives.
  */
 import { ALL_NO_BID_REASONS } from '../decisioning/no-bid-reasons';
+import { CONSENT_FORMATS, PRIVACY_OUTCOMES, PRIVACY_SIGNALS } from '../privacy/privacy-bits';
 import { type CounterDef, type HistogramDef, MetricsLayout } from './shared-metrics';
 
 /** Stages of a request, in the order it passes them. */
@@ -20,10 +21,21 @@ export const M = {
   modelRun: 'bidder_model_inference_duration_seconds',
   modelRows: 'bidder_model_rows_total',
   scored: 'bidder_scored_requests_total',
+  testRequests: 'bidder_test_requests_total',
+  candidatesDropped: 'bidder_candidates_dropped_total',
+  privacyRequests: 'bidder_privacy_requests_total',
+  privacyMalformed: 'bidder_privacy_malformed_total',
+  privacyDeferred: 'bidder_privacy_deferred_total',
 } as const;
 
 /** Where a batch was scored: a pool worker, or the front end's inline lane. */
 export const LANES = ['pool', 'inline'] as const;
+
+/**
+ * Why an eligible candidate was not scored (candidate-cap.ts): it could never reach its
+ * floor, or it fell outside bidding.maxCandidatesPerImp / maxCandidatesPerRequest.
+ */
+export const CANDIDATE_DROP_STAGES = ['below_floor', 'imp_cap', 'request_cap'] as const;
 
 const LATENCY_BUCKETS_S = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -35,6 +47,10 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
  * The outcome of a request as one small integer that crosses the thread boundary:
  * 0 is a bid, then each no-bid reason, then each error code. Its label pair is
  * (outcome, reason) on bidder_requests_total.
+ *
+ * Test traffic (OpenRTB 2.6 3.2.1 `test` = 1) is answered like live traffic but counted
+ * apart, on bidder_test_requests_total with the same label pairs: its outcome is the live
+ * one plus `size`, so the integer alone tells the front end which counter to bump.
  */
 export class OutcomeTable {
   readonly labels: [outcome: string, reason: string][] = [];
@@ -53,6 +69,25 @@ export class OutcomeTable {
 
   get bid(): number {
     return 0;
+  }
+
+  /** How many live outcomes there are; test outcomes are [size, 2 * size). */
+  get size(): number {
+    return this.labels.length;
+  }
+
+  /** The test-traffic twin of a live outcome. */
+  test(outcome: number): number {
+    return outcome + this.labels.length;
+  }
+
+  isTest(outcome: number): boolean {
+    return outcome >= this.labels.length;
+  }
+
+  /** The (outcome, reason) pair of any outcome, live or test. */
+  labelOf(outcome: number): readonly [outcome: string, reason: string] {
+    return this.labels[outcome >= this.labels.length ? outcome - this.labels.length : outcome];
   }
 
   noBid(reason: string): number {
@@ -78,7 +113,13 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       labelNames: ['outcome', 'reason'],
       series: outcomes.labels,
     },
-    { name: M.bids, help: 'Bids returned (one per winning impression).', labelNames: [], series: [[]] },
+    {
+      name: M.testRequests,
+      help: 'Test bid requests (test = 1) answered, by outcome and reason as bidder_requests_total; counted only here, and their bids are not in bidder_bids_total or the price histogram.',
+      labelNames: ['outcome', 'reason'],
+      series: outcomes.labels,
+    },
+    { name: M.bids, help: 'Bids returned to live requests (one per winning impression).', labelNames: [], series: [[]] },
     {
       name: M.workerBusy,
       help: 'Seconds each pool worker spent processing batches.',
@@ -92,6 +133,30 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       labelNames: ['lane'],
       series: LANES.map((l) => [l]),
     },
+    {
+      name: M.candidatesDropped,
+      help: 'Eligible candidates not scored: below_floor (could never reach the floor), imp_cap and request_cap (bidding.maxCandidatesPerImp, maxCandidatesPerRequest).',
+      labelNames: ['stage'],
+      series: CANDIDATE_DROP_STAGES.map((s) => [s]),
+    },
+    {
+      name: M.privacyRequests,
+      help: 'Bid requests by primary privacy signal (the most restrictive: coppa, gdpr_no_consent, us_privacy_opt_out, gpp_opt_out, lmt, then gdpr_consent, none) and outcome (bid, no_bid, error).',
+      labelNames: ['signal', 'outcome'],
+      series: PRIVACY_SIGNALS.flatMap((s) => PRIVACY_OUTCOMES.map((o) => [s, o])),
+    },
+    {
+      name: M.privacyMalformed,
+      help: 'Bid requests carrying a consent string that did not decode (tcf, gpp, us_privacy); each counts as no consent or an opt-out.',
+      labelNames: ['format'],
+      series: CONSENT_FORMATS.map((f) => [f]),
+    },
+    {
+      name: M.privacyDeferred,
+      help: 'Requests the inline lane handed to the pool because their consent string was not yet decoded (the front-end thread never decodes).',
+      labelNames: [],
+      series: [[]],
+    },
   ];
   const histograms: HistogramDef[] = [
     {
@@ -101,7 +166,7 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       series: STAGES.map((s) => [s]),
       buckets: LATENCY_BUCKETS_S,
     },
-    { name: M.bidPrice, help: 'Bid prices (CPM, USD).', labelNames: [], series: [[]], buckets: PRICE_BUCKETS_USD },
+    { name: M.bidPrice, help: 'Prices of bids to live requests (CPM, USD).', labelNames: [], series: [[]], buckets: PRICE_BUCKETS_USD },
     { name: M.batchSize, help: 'Requests per batch (pool task or inline-lane run).', labelNames: [], series: [[]], buckets: BATCH_BUCKETS },
     {
       name: M.modelRun,

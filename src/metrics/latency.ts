@@ -1,33 +1,60 @@
 /**
  * HDR histograms of each request stage, in integer microseconds, for tail-latency work
- * (/debug/latency). Recorded on the front-end thread only, where every stage's
- * timestamps meet; a record costs about 100 ns (`npm run bench:micro -- metrics`).
+ * (/debug/latency).
+ *
+ * Two halves, one per side of a thread boundary:
+ * - StageLatency records, on the front-end thread only, where every stage's timestamps
+ *   meet (about 100 ns a record, `npm run bench:micro -- metrics`). It never renders: on
+ *   request it copies its counts into a shared snapshot buffer (a memcpy of 5 × 17,408
+ *   doubles, about 30 µs).
+ * - LatencyReport, in the operations thread, loads a snapshot into histograms of its own
+ *   and renders the text (about 50 ms for five histograms) and JSON forms, so that
+ *   rendering never holds the bidding loop.
  */
 import * as hdr from 'hdr-histogram-js';
 import { STAGES, type Stage } from './definitions';
 
+const kLowestUs = 1;
 const kHighestTrackableUs = 60_000_000;
+const kSignificantDigits = 3;
 
+/**
+ * Float64 counts: an Int32 count throws (on the answer path) once one bucket passes 2^31
+ * samples, which a long-running bidder reaches; a double counts exactly to 2^53.
+ */
+function newHistogram(): hdr.Float64Histogram {
+  return new hdr.Float64Histogram(kLowestUs, kHighestTrackableUs, kSignificantDigits);
+}
+
+/** Counts per histogram: identical in every thread, as it follows from the constants above. */
+const kCountsPerStage = newHistogram().countsArrayLength;
+
+/**
+ * Snapshot layout (doubles): every stage's counts, stage after stage, then each stage's
+ * exact max and min non-zero value (the counts alone give them only to within a bucket).
+ */
+const kExtremaAt = STAGES.length * kCountsPerStage;
+const kSnapshotWords = kExtremaAt + 2 * STAGES.length;
+
+/** The buffer snapshots are copied into; allocated once, reused for every snapshot. */
+export function allocateLatencySnapshot(): SharedArrayBuffer {
+  return new SharedArrayBuffer(kSnapshotWords * Float64Array.BYTES_PER_ELEMENT);
+}
+
+function snapshotView(buffer: SharedArrayBuffer): Float64Array {
+  const view = new Float64Array(buffer);
+  if (view.length !== kSnapshotWords) throw new Error(`latency snapshot holds ${view.length} words, expected ${kSnapshotWords}`);
+  return view;
+}
+
+/** The recording half (front-end thread). */
 export class StageLatency {
-  private readonly histograms: hdr.Histogram[];
-
-  constructor() {
-    this.histograms = STAGES.map(() =>
-      hdr.build({
-        bitBucketSize: 32,
-        autoResize: false,
-        lowestDiscernibleValue: 1,
-        highestTrackableValue: kHighestTrackableUs,
-        numberOfSignificantValueDigits: 3,
-        useWebAssembly: false,
-      }),
-    );
-  }
+  private readonly histograms: hdr.Float64Histogram[] = STAGES.map(newHistogram);
 
   /** Stage index as in STAGES; value in milliseconds (converted to whole microseconds). */
   record(stage: number, ms: number): void {
     let us = Math.round(ms * 1000);
-    if (us < 1) us = 1;
+    if (us < kLowestUs) us = kLowestUs;
     else if (us > kHighestTrackableUs) us = kHighestTrackableUs;
     this.histograms[stage].recordValue(us);
   }
@@ -36,7 +63,45 @@ export class StageLatency {
     for (const h of this.histograms) h.reset();
   }
 
+  /**
+   * Copies every stage's counts into `buffer` (from allocateLatencySnapshot). The caller
+   * guarantees nobody reads the buffer meanwhile (the operations thread copies it out
+   * before it asks for the next snapshot).
+   */
+  snapshotInto(buffer: SharedArrayBuffer): void {
+    const view = snapshotView(buffer);
+    for (let i = 0; i < this.histograms.length; i++) {
+      const h = this.histograms[i];
+      view.set(h._counts as Float64Array, i * kCountsPerStage);
+      view[kExtremaAt + 2 * i] = h.maxValue;
+      view[kExtremaAt + 2 * i + 1] = h.minNonZeroValue;
+    }
+  }
+}
+
+/** The rendering half (operations thread): the histograms as of the last snapshot loaded. */
+export class LatencyReport {
+  private readonly histograms: hdr.Float64Histogram[] = STAGES.map(newHistogram);
+  private text: string | null = null;
+  private json: Record<Stage, StageSummary> | null = null;
+
+  /** Replaces the report's contents with the snapshot in `buffer`; renders lazily. */
+  load(buffer: SharedArrayBuffer): void {
+    const view = snapshotView(buffer);
+    for (let i = 0; i < this.histograms.length; i++) {
+      const h = this.histograms[i];
+      (h._counts as Float64Array).set(view.subarray(i * kCountsPerStage, (i + 1) * kCountsPerStage));
+      // The total count follows from the counts; max and min are carried exactly.
+      h.establishInternalTackingValues();
+      h.maxValue = view[kExtremaAt + 2 * i];
+      h.minNonZeroValue = view[kExtremaAt + 2 * i + 1];
+    }
+    this.text = null;
+    this.json = null;
+  }
+
   toJSON(): Record<Stage, StageSummary> {
+    if (this.json !== null) return this.json;
     const out = {} as Record<Stage, StageSummary>;
     STAGES.forEach((stage, i) => {
       const h = this.histograms[i];
@@ -51,16 +116,19 @@ export class StageLatency {
         max: h.maxValue,
       };
     });
+    this.json = out;
     return out;
   }
 
   toText(): string {
+    if (this.text !== null) return this.text;
     const parts: string[] = ['# Request latency by stage, microseconds (HDR histograms since start)\n'];
     STAGES.forEach((stage, i) => {
       parts.push(`\n## stage=${stage}\n`);
       parts.push(this.histograms[i].outputPercentileDistribution());
     });
-    return parts.join('');
+    this.text = parts.join('');
+    return this.text;
   }
 }
 

@@ -1,13 +1,48 @@
 /**
- * The process's Prometheus registry. Counters and histograms that threads record into
- * shared memory are exposed by metric objects that sum every slot when scraped; gauges
- * read the pool's state at scrape time. Nothing here runs on the request path.
+ * The process's Prometheus registry, built in the operations thread (src/ops/). Counters
+ * and histograms that threads record into shared memory are exposed by metric objects
+ * that sum every slot when scraped; gauges read what the front end last published into
+ * shared memory (src/ops/front-block.ts). Nothing here runs on the request path or on
+ * the bidding loop.
  */
 import client, { Registry } from 'prom-client';
+import {
+  type FrontRuntime,
+  kGaugeExternalBytes,
+  kGaugeHeapTotalBytes,
+  kGaugeHeapUsedBytes,
+  kGaugeLoopBusySeconds,
+  kGaugeLoopDelayMaxSeconds,
+  kGaugeLoopDelayMeanSeconds,
+  kGaugeLoopDelayMinSeconds,
+  kGaugeLoopDelayP50Seconds,
+  kGaugeLoopDelayP90Seconds,
+  kGaugeLoopDelayP99Seconds,
+  kGaugeLoopLagSeconds,
+} from '../ops/front-block';
 import type { MetricsLayout } from './shared-metrics';
 import { SlotReader } from './shared-metrics';
 
-const kMisnamedDefaults = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+/**
+ * prom-client's default metrics that describe the whole process, whichever thread reads
+ * them (CPU and memory from the OS, descriptors, start time, version). The others
+ * describe only the isolate that collects them (heap, heap spaces, GC, event-loop lag,
+ * active handles): read in the operations thread they would describe that thread, so
+ * they are left out, and the front end's own heap and loop are exported instead
+ * (frontEndGauges below). The pool workers' isolates are not covered.
+ */
+const kProcessWideDefaults = new Set([
+  'process_cpu_user_seconds_total',
+  'process_cpu_system_seconds_total',
+  'process_cpu_seconds_total',
+  'process_start_time_seconds',
+  'process_resident_memory_bytes',
+  'process_virtual_memory_bytes',
+  'process_heap_bytes',
+  'process_open_fds',
+  'process_max_fds',
+  'nodejs_version_info',
+]);
 
 type MetricValue = { value: number; labels: Record<string, string | number>; metricName?: string };
 
@@ -38,6 +73,8 @@ export interface PoolGauges {
   inFlightBatches(): number;
   threads(): number;
   slabSegmentsInUse(): number;
+  /** Receive memory held by request bodies still arriving (bounded by server.maxReceivingBytes). */
+  receivingBytes(): number;
 }
 
 export function createRegistry(
@@ -45,6 +82,7 @@ export function createRegistry(
   buffer: SharedArrayBuffer,
   pool: PoolGauges,
   model: { name: string; version: string },
+  frontEnd?: FrontRuntime,
 ): Registry {
   const registry = new Registry();
   const reader = new SlotReader(layout, buffer);
@@ -92,6 +130,7 @@ export function createRegistry(
   gauge('bidder_pool_inflight_batches', 'Batches being processed by pool workers.', pool.inFlightBatches);
   gauge('bidder_pool_threads', 'Live pool worker threads.', pool.threads);
   gauge('bidder_receive_slab_segments_in_use', 'Segments of the shared receive buffer holding request bodies.', pool.slabSegmentsInUse);
+  gauge('bidder_receiving_bytes', 'Receive memory held by request bodies still arriving (bounded by server.maxReceivingBytes).', pool.receivingBytes);
 
   const info = new client.Gauge({
     name: 'bidder_model_info',
@@ -101,12 +140,47 @@ export function createRegistry(
   });
   info.set({ name: model.name, version: model.version }, 1);
 
-  // Node's process metrics, less prom-client's three gauges named *_total, which break the
-  // exposition's naming rules (promtool rejects them).
+  if (frontEnd !== undefined) frontEndGauges(registry, frontEnd);
+
   const defaults = new Registry();
   client.collectDefaultMetrics({ register: defaults });
   for (const metric of defaults.getMetricsAsArray()) {
-    if (!kMisnamedDefaults.has(metric.name)) registry.registerMetric(metric as unknown as client.Metric);
+    if (kProcessWideDefaults.has(metric.name)) registry.registerMetric(metric as unknown as client.Metric);
   }
   return registry;
+}
+
+/**
+ * The bidding thread's event loop and heap, under prom-client's names so Node dashboards
+ * keep working: they describe the front end, as they did when the registry ran there.
+ */
+function frontEndGauges(registry: Registry, read: FrontRuntime): void {
+  const gauge = (name: string, help: string, index: number): void => {
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(index));
+      },
+    });
+  };
+  gauge('nodejs_eventloop_lag_seconds', 'Front-end thread: delay before its event loop handled the scrape.', kGaugeLoopLagSeconds);
+  gauge('nodejs_eventloop_lag_min_seconds', 'Front-end thread: minimum event-loop delay since the previous scrape.', kGaugeLoopDelayMinSeconds);
+  gauge('nodejs_eventloop_lag_max_seconds', 'Front-end thread: maximum event-loop delay since the previous scrape.', kGaugeLoopDelayMaxSeconds);
+  gauge('nodejs_eventloop_lag_mean_seconds', 'Front-end thread: mean event-loop delay since the previous scrape.', kGaugeLoopDelayMeanSeconds);
+  gauge('nodejs_eventloop_lag_p50_seconds', 'Front-end thread: median event-loop delay since the previous scrape.', kGaugeLoopDelayP50Seconds);
+  gauge('nodejs_eventloop_lag_p90_seconds', 'Front-end thread: 90th percentile of the event-loop delay since the previous scrape.', kGaugeLoopDelayP90Seconds);
+  gauge('nodejs_eventloop_lag_p99_seconds', 'Front-end thread: 99th percentile of the event-loop delay since the previous scrape.', kGaugeLoopDelayP99Seconds);
+  gauge('nodejs_heap_size_total_bytes', 'Front-end thread: V8 heap size.', kGaugeHeapTotalBytes);
+  gauge('nodejs_heap_size_used_bytes', 'Front-end thread: V8 heap in use.', kGaugeHeapUsedBytes);
+  gauge('nodejs_external_memory_bytes', 'Front-end thread: memory held by C++ objects bound to its JavaScript objects.', kGaugeExternalBytes);
+  registry.registerMetric(
+    new SharedMetric(
+      'bidder_frontend_loop_busy_seconds_total',
+      'Seconds the front-end (bidding) thread spent running callbacks; its rate is the loop utilisation.',
+      'counter',
+      () => [{ value: read(kGaugeLoopBusySeconds), labels: {} }],
+    ) as unknown as client.Metric,
+  );
 }

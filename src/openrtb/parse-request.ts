@@ -4,6 +4,7 @@
  */
 import type { BidRequest } from './types';
 import { requestError, type RequestError } from '../errors';
+import { jsonErrorDetail } from './excerpt';
 import { validateBidRequest } from './validate';
 
 /** Real requests nest about 7 levels (user.eids[].uids[].ext); vendor ext adds a few. */
@@ -60,8 +61,8 @@ export function parseBidRequest(text: string): ParseResult {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    // The parser's own message carries the position of the fault.
-    return { ok: false, error: requestError('BAD_JSON', undefined, (e as Error).message) };
+    // V8's message quotes the input: keep its phrase and position, echo only an excerpt.
+    return { ok: false, error: requestError('BAD_JSON', undefined, jsonErrorDetail(e, text)) };
   }
   const error = validateBidRequest(value);
   if (error !== null) return { ok: false, error };

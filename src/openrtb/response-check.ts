@@ -5,15 +5,21 @@
  *
  * Matching rules, chosen to be strict without inventing policy:
  * - currencies compare case-insensitively; an absent response `cur` means USD (spec default);
- * - a floor (imp or deal) is enforced when its currency equals the response currency;
+ * - a floor (imp or deal) is enforced when its currency equals the response currency; a bid
+ *   through a deal with a bidfloor answers to the deal floor only (OpenRTB 2.6 3.2.12);
  * - `badv` matches `adomain` exactly, case-insensitively;
  * - `bcat` matches `cat` exactly, and an IAB tier-1 entry ("IAB25") also blocks its
  *   subcategories ("IAB25-3");
  * - banner sizes are enforced for banner-only imps by the rule decisioning uses
- *   (banner-sizes.ts): listed sizes, any size when unsized, full-screen sizes for 0x0 interstitials.
+ *   (banner-sizes.ts): listed sizes, sizes of exactly a listed ratio (and at least its wmin),
+ *   any size when unsized, full-screen sizes for 0x0 interstitials. A bid must name its
+ *   w/h when the imp offers several sizes or any ratio format.
+ * - native bids (mtype 4) carry markup that answers the native request (native-request.ts):
+ *   see `checkNativeAdm`.
  */
 import type { Banner, BidRequest, Imp } from './types';
-import { bannerSizeAllowed } from './banner-sizes';
+import { bannerSizeAllowed, hasRatioFormat, isFixedFormat } from './banner-sizes';
+import { kAssetData, kAssetImg, kAssetTitle, readNativeRequest } from './native-request';
 
 const DEFAULT_CUR = 'USD';
 
@@ -45,10 +51,14 @@ function bannerOnly(imp: Imp): boolean {
   return typeof imp.banner === 'object' && imp.banner !== null && !imp.video && !imp.audio && !imp.native;
 }
 
-/** How many fixed sizes a banner offers (a bid must say which one it takes when several). */
-function fixedSizeCount(b: Banner): number {
+/**
+ * How many sizes a banner offers (a bid must say which one it takes when several); a ratio
+ * format offers many, so it counts as Infinity.
+ */
+function offeredSizeCount(b: Banner): number {
+  if (hasRatioFormat(b)) return Infinity;
   let n = 0;
-  if (Array.isArray(b.format)) for (const f of b.format) if (f && f.w! > 0 && f.h! > 0) n++;
+  if (Array.isArray(b.format)) for (const f of b.format) if (f && isFixedFormat(f)) n++;
   if (b.w! > 0 && b.h! > 0) n++;
   return n;
 }
@@ -180,7 +190,11 @@ export function checkResponseForRequest(req: BidRequest, res: unknown): string[]
         continue;
       }
 
-      if (priceOk && typeof imp.bidfloor === 'number' && (upper(imp.bidfloorcur) ?? DEFAULT_CUR) === resCur) {
+      // A bid through a deal with its own floor answers to that floor, not the imp's (the
+      // rule pricing.ts applies); a deal without a floor leaves the imp floor in force.
+      const viaFlooredDeal = typeof bid.dealid === 'string' && Array.isArray(imp.pmp?.deals) &&
+        imp.pmp!.deals!.some((d) => d.id === bid.dealid && typeof d.bidfloor === 'number' && d.bidfloor > 0);
+      if (priceOk && !viaFlooredDeal && typeof imp.bidfloor === 'number' && (upper(imp.bidfloorcur) ?? DEFAULT_CUR) === resCur) {
         if ((price as number) < imp.bidfloor) {
           problems.push(bp + '.price: ' + price + ' is below the imp bidfloor ' + imp.bidfloor);
         }
@@ -232,12 +246,14 @@ export function checkResponseForRequest(req: BidRequest, res: unknown): string[]
         }
       }
 
+      if (mtype === 4 && typeof bid.adm === 'string' && isObj(imp.native)) checkNativeAdm(imp, bid.adm, bp + '.adm', problems);
+
       if ((mtype === undefined || mtype === 1) && bannerOnly(imp)) {
         const w = bid.w;
         const h = bid.h;
         if (w === undefined && h === undefined) {
-          const sizes = fixedSizeCount(imp.banner!);
-          if (sizes > 1) problems.push(bp + '.w/h: required to tell which of ' + sizes + ' banner sizes is bid on');
+          const sizes = offeredSizeCount(imp.banner!);
+          if (sizes > 1) problems.push(bp + '.w/h: required to tell which of ' + (sizes === Infinity ? 'the ratio' : sizes) + ' banner sizes is bid on');
         } else if (typeof w !== 'number' || typeof h !== 'number' || !bannerSizeAllowed(imp.banner!, imp.instl, w, h)) {
           problems.push(bp + '.w/h: ' + w + 'x' + h + ' is not an allowed size of imp ' + JSON.stringify(imp.id));
         }
@@ -245,4 +261,124 @@ export function checkResponseForRequest(req: BidRequest, res: unknown): string[]
     }
   }
   return problems;
+}
+
+function codePointLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function sizeProblem(got: unknown, exact: number, min: number): string | null {
+  if (typeof got !== 'number') return null;
+  if (min > 0) return got >= min ? null : got + ' is under the minimum ' + min;
+  if (exact > 0) return got === exact ? null : got + ' is not the exact ' + exact;
+  return null;
+}
+
+/**
+ * A native bid's markup against the imp's native request (IAB Native 1.2 section 5):
+ * a JSON object in the shape the request calls for (the 1.2 root object, or the 1.0
+ * `{"native":...}` wrapper for a wrapped 1.0/1.1 request), a link, asset ids that the
+ * request names, every required asset answered, titles and data within `len`, image sizes
+ * within the asset's w/h or wmin/hmin when the answer states them, and impression
+ * trackers as `eventtrackers` (methods the request lists) when the request lists any.
+ */
+export function checkNativeAdm(imp: Imp, adm: string, path: string, problems: string[]): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(adm);
+  } catch {
+    problems.push(path + ': native markup is not JSON');
+    return;
+  }
+  if (!isObj(parsed)) {
+    problems.push(path + ': native markup must be a JSON object');
+    return;
+  }
+  const spec = readNativeRequest(imp.native!.request, imp.native!.ver);
+  let root: Obj = parsed;
+  if (spec.legacy) {
+    if (!isObj(parsed.native)) {
+      problems.push(path + ': a wrapped ' + spec.legacyVer + ' request expects the {"native":{...}} wrapper');
+      return;
+    }
+    root = parsed.native;
+  } else if (parsed.native !== undefined) {
+    problems.push(path + ': Native 1.2 5.1: the response object is the root, not wrapped in "native"');
+    return;
+  }
+  if (!isObj(root.link) || typeof root.link.url !== 'string') problems.push(path + '.link.url: required');
+  if (!Array.isArray(root.assets)) {
+    problems.push(path + '.assets: must be an array');
+    return;
+  }
+  const asked = spec.assets;
+  const answered = new Set<number>();
+  for (let i = 0; i < root.assets.length; i++) {
+    const a: unknown = root.assets[i];
+    const ap = path + '.assets[' + i + ']';
+    if (!isObj(a) || typeof a.id !== 'number') {
+      problems.push(ap + '.id: must be a number');
+      continue;
+    }
+    answered.add(a.id);
+    if (asked === null) continue;
+    const req = asked.find((r) => r.id === a.id);
+    if (req === undefined) {
+      problems.push(ap + '.id: ' + a.id + ' names no asset of the request');
+      continue;
+    }
+    if (req.kind === kAssetTitle) {
+      if (!isObj(a.title) || typeof a.title.text !== 'string') problems.push(ap + ': asset ' + a.id + ' asks for a title');
+      else if (req.len > 0 && codePointLength(a.title.text) > req.len) problems.push(ap + '.title.text: longer than len ' + req.len);
+    } else if (req.kind === kAssetImg) {
+      if (!isObj(a.img) || typeof a.img.url !== 'string') problems.push(ap + ': asset ' + a.id + ' asks for an image');
+      else {
+        const pw = sizeProblem(a.img.w, req.w, req.wmin);
+        const ph = sizeProblem(a.img.h, req.h, req.hmin);
+        if (pw !== null) problems.push(ap + '.img.w: ' + pw);
+        if (ph !== null) problems.push(ap + '.img.h: ' + ph);
+      }
+    } else if (req.kind === kAssetData) {
+      if (!isObj(a.data) || typeof a.data.value !== 'string') problems.push(ap + ': asset ' + a.id + ' asks for data');
+      else if (req.len > 0 && codePointLength(a.data.value) > req.len) problems.push(ap + '.data.value: longer than len ' + req.len);
+    } else {
+      problems.push(ap + ': asset ' + a.id + ' is of a kind the answer does not carry');
+    }
+  }
+  if (asked !== null) {
+    for (const r of asked) if (r.required && !answered.has(r.id)) problems.push(path + '.assets: required asset ' + r.id + ' is not answered');
+  }
+  if (spec.eventTrackers) {
+    if (root.imptrackers !== undefined) problems.push(path + '.imptrackers: the request lists eventtrackers; trackers go there');
+    const listed = eventMethods(imp.native!.request);
+    if (root.eventtrackers !== undefined) {
+      if (!Array.isArray(root.eventtrackers)) problems.push(path + '.eventtrackers: must be an array');
+      else root.eventtrackers.forEach((e: unknown, i: number) => {
+        const ep = path + '.eventtrackers[' + i + ']';
+        if (!isObj(e) || typeof e.url !== 'string') problems.push(ep + '.url: required');
+        else if (!listed.has(e.event + ':' + e.method)) problems.push(ep + ': event ' + e.event + ' method ' + e.method + ' is not among those the request lists');
+      });
+    }
+  } else if (root.eventtrackers !== undefined) {
+    problems.push(path + '.eventtrackers: the request lists none');
+  }
+}
+
+/** "event:method" pairs the native request's eventtrackers list. */
+function eventMethods(raw: unknown): Set<string> {
+  const out = new Set<string>();
+  try {
+    const p = JSON.parse(String(raw)) as Obj;
+    const root = isObj(p.native) ? p.native : p;
+    if (Array.isArray(root.eventtrackers)) {
+      for (const e of root.eventtrackers) {
+        if (isObj(e) && Array.isArray(e.methods)) for (const m of e.methods) out.add(e.event + ':' + m);
+      }
+    }
+  } catch {
+    // readNativeRequest already said whether the request is readable.
+  }
+  return out;
 }

@@ -18,6 +18,7 @@
  * outside its domain (negative floor, fractional tmax, 2-letter currency) is INVALID_VALUE.
  */
 import { requestError, type ErrorCode, type RequestError } from '../errors';
+import { excerpt } from './excerpt';
 
 /** More impressions than any real placement sends; bounds per-request work. */
 export const MAX_IMPS = 100;
@@ -279,8 +280,9 @@ function fail(key: string, index: number, code: ErrorCode, v: unknown, kind: num
   return false;
 }
 
+/** A value for a message: client strings only as an excerpt (excerpt.ts), numbers as such. */
 function describe(v: unknown): string {
-  if (typeof v === 'string') return v.length <= 32 ? JSON.stringify(v) : 'a string of length ' + v.length;
+  if (typeof v === 'string') return excerpt(v);
   if (typeof v === 'number') return String(v);
   return typeName(v);
 }
@@ -507,7 +509,7 @@ export function validateBidRequest(req: unknown): RequestError | null {
   }
   const dup = findDuplicateImp(imps as Obj[]);
   if (dup >= 0) {
-    return requestError('DUPLICATE_IMP_ID', 'imp[' + dup + '].id', 'duplicate imp id ' + JSON.stringify(imps[dup].id));
+    return requestError('DUPLICATE_IMP_ID', 'imp[' + dup + '].id', 'duplicate imp id ' + excerpt(imps[dup].id as string));
   }
   return null;
 }

@@ -19,9 +19,9 @@
  * Every request is answered exactly once: by its worker's reply, or by a no-bid when
  * the worker dies, the queue sheds it, or the hard timeout passes first.
  */
-import { kFlagGzip, writeTask } from '../codec/request-batch';
+import { kFlagConsentDeferred, kFlagGzip, writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';
-import { readBatchReply, Reply } from '../codec/reply-batch';
+import { kStatusDeferred, readBatchReply, Reply } from '../codec/reply-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
 import { monoNowMs } from '../util/clock';
 import type { LoadProbe } from './loop-load';
@@ -47,7 +47,11 @@ export interface JobSink<J extends BidJob> {
 
 export interface PoolRunner {
   readonly capacity: number;
-  run(task: ArrayBuffer): Promise<ArrayBuffer>;
+  /**
+   * Aborting `signal` terminates the worker holding the task. A rejection means no thread
+   * reads the task's slab regions any more (scoring-pool.ts), so they are freed then.
+   */
+  run(task: ArrayBuffer, signal?: AbortSignal): Promise<ArrayBuffer>;
 }
 
 /** Scores small batches on the dispatcher's own thread (the inline lane). */
@@ -70,6 +74,12 @@ interface Batch<J> {
   jobs: J[];
   /** The earliest arrival in the batch: the hard timeout counts from arrival. */
   oldestArrivedAt: number;
+  /** Scored by the inline lane, the only runner allowed to defer a request (kStatusDeferred). */
+  inline: boolean;
+  /** When the pool got the batch: a worker holding it too long is presumed stuck. */
+  dispatchedAt: number;
+  /** Terminates the worker holding a pool batch; null for the inline lane, which cannot hang apart from this thread. */
+  abort: AbortController | null;
 }
 
 const kSweepIntervalMs = 5;
@@ -156,7 +166,8 @@ export class Dispatcher<J extends BidJob> {
   /**
    * Scores what waits on this thread when the pool holds nothing and it is a small batch:
    * a lone request then skips two thread hand-offs. Requests carrying test hooks (crash,
-   * delay) always go to the pool, where those hooks are meant to act.
+   * delay) always go to the pool, where those hooks are meant to act, and so do requests
+   * the lane deferred (kFlagConsentDeferred).
    */
   private takeInline(): boolean {
     const lane = this.lane;
@@ -184,9 +195,11 @@ export class Dispatcher<J extends BidJob> {
     for (let i = 0; i < jobs.length; i++) {
       if (jobs[i].arrivedAt < oldestArrivedAt) oldestArrivedAt = jobs[i].arrivedAt;
     }
-    const batch: Batch<J> = { jobs, oldestArrivedAt };
+    const inline = runner === this.lane;
+    const abort = inline ? null : new AbortController();
+    const batch: Batch<J> = { jobs, oldestArrivedAt, inline, dispatchedAt: now, abort };
     this.inFlight.add(batch);
-    runner.run(words.buffer).then(
+    (abort === null ? runner.run(words.buffer) : (runner as PoolRunner).run(words.buffer, abort.signal)).then(
       (buffer) => this.onReply(batch, buffer),
       () => this.onFailure(batch),
     );
@@ -200,6 +213,7 @@ export class Dispatcher<J extends BidJob> {
     const n = message.repliesLength();
     const jobs = batch.jobs;
     const answered = new Uint8Array(jobs.length);
+    let deferred: J[] | null = null;
     for (let i = 0; i < n; i++) {
       const r = message.replies(i, this.reply)!;
       const idx = r.requestId();
@@ -207,6 +221,14 @@ export class Dispatcher<J extends BidJob> {
       // An id out of range or named twice is a worker bug: never free a region twice.
       if (job === undefined || answered[idx] === 1) continue;
       answered[idx] = 1;
+      if (r.status() === kStatusDeferred) {
+        // Its body stays where it is in the slab for the pool to read. Only the lane may
+        // defer (it does not decode consent strings); a worker that does is a worker bug.
+        // release() frees the region and answers only what is not answered yet.
+        if (batch.inline && !job.done) (deferred ??= []).push(job);
+        else this.release(job, NoBidReason.WorkerFailed);
+        continue;
+      }
       this.slab.free(job.offset);
       if (job.done) continue;
       job.done = true;
@@ -216,7 +238,18 @@ export class Dispatcher<J extends BidJob> {
     for (let i = 0; i < jobs.length; i++) {
       if (answered[i] === 0) this.release(jobs[i], NoBidReason.WorkerFailed);
     }
+    if (deferred !== null) this.requeueForPool(deferred);
     this.flush();
+  }
+
+  /**
+   * Puts requests the lane deferred back at the head of the queue: they arrived before
+   * anything waiting, so the shedding sweep still meets the oldest first. The flag keeps
+   * them (and the lane) out of takeInline() and tells the worker to publish the decision.
+   */
+  private requeueForPool(jobs: J[]): void {
+    for (const job of jobs) job.flags |= kFlagConsentDeferred;
+    this.pending.splice(this.pendingHead, 0, ...jobs);
   }
 
   private onFailure(batch: Batch<J>): void {
@@ -245,8 +278,18 @@ export class Dispatcher<J extends BidJob> {
     }
     this.compactPending();
     const hardLimit = now - this.options.hardTimeoutMs;
+    const stuckLimit = now - this.options.hardTimeoutMs / 2;
+    let abandoned = false;
     for (const batch of this.inFlight) {
       if (batch.oldestArrivedAt > hardLimit) continue;
+      // Half the hard timeout in a worker is far beyond any real batch: the worker is stuck
+      // (a loop, a hang in native code). The half spares a healthy worker that was handed
+      // a request already old (a slow upload, a long queue); that one gets tmax_exceeded.
+      if (batch.abort !== null && batch.dispatchedAt <= stuckLimit) {
+        this.abandon(batch);
+        abandoned = true;
+        continue;
+      }
       for (const job of batch.jobs) {
         // The worker may still read the body: keep its slab region until the batch returns.
         if (job.done || job.arrivedAt > hardLimit) continue;
@@ -254,7 +297,29 @@ export class Dispatcher<J extends BidJob> {
         this.sink.noBid(job, NoBidReason.TmaxExceeded);
       }
     }
+    // The replacement worker can take what waits.
+    if (abandoned && this.pendingCount() > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushNow);
+    }
     this.notifyIfIdle();
+  }
+
+  /**
+   * Gives up on a pool batch whose worker is stuck: every request still unanswered gets
+   * its 204 now, and the worker is terminated (piscina replaces it). The slab regions
+   * stay reserved until run() rejects, which it does only once that thread has exited;
+   * onFailure frees them then, once each. The batch leaves inFlight at once, so its slot
+   * goes to the replacement and a drain does not wait for a thread that may never stop.
+   */
+  private abandon(batch: Batch<J>): void {
+    this.inFlight.delete(batch);
+    for (const job of batch.jobs) {
+      if (job.done) continue;
+      job.done = true;
+      this.sink.noBid(job, NoBidReason.WorkerFailed);
+    }
+    batch.abort!.abort();
   }
 
   private compactPending(): void {

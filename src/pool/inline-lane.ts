@@ -9,6 +9,12 @@
  * already has them; bursts and sustained load go to the pool, where batches grow and the
  * workers' cores add throughput. The lane runs the same engine, model and reply format
  * as a worker (engine-setup.ts, reply-batch.ts), so answers and metrics cannot differ.
+ *
+ * One difference, on purpose: the lane never decodes a consent string (30-130 us each, on
+ * the thread every connection shares). Its engine runs in consent mode 'defer': a string
+ * in neither its own cache nor the workers' shared table makes it answer the request with
+ * kStatusDeferred, and the dispatcher gives that request to the pool, whose worker
+ * decodes the string and publishes the decision for the lane's next sighting.
  */
 import { ReplyWriter } from '../codec/reply-batch';
 import { kTaskCount } from '../codec/request-batch';
@@ -16,6 +22,17 @@ import { kMainSlot, type HistogramHandle, type SlotWriter } from '../metrics/sha
 import { M } from '../metrics/definitions';
 import { monoNowMs } from '../util/clock';
 import type { BidEngine } from '../../workers/bid-engine';
+import { buildWarmEngine, type EngineSetup } from '../../workers/engine-setup';
+import type { ConsentMode } from '../privacy/consent-resolver';
+
+/** The inline lane never decodes consent strings on the front-end thread. */
+export const kInlineConsentMode: ConsentMode = 'defer';
+
+/** The lane with its warmed engine: the active model only, consent mode kInlineConsentMode. */
+export async function buildInlineLane(setup: Omit<EngineSetup, 'allModels' | 'consentMode'>, maxBatch: number): Promise<InlineLane> {
+  const engine = await buildWarmEngine({ ...setup, allModels: false, consentMode: kInlineConsentMode });
+  return new InlineLane(engine, maxBatch, setup.metrics);
+}
 
 export class InlineLane {
   private running = false;

@@ -1,8 +1,9 @@
 /**
- * Shared receive buffer for request bodies. The front end copies each body once, chunk
- * by chunk, into a region reserved here from its content-length; workers read it in
- * place (no transfer, no second copy). The region is released when the worker's answer
- * for that request comes back.
+ * Shared receive buffer for complete request bodies. The front end reserves a region
+ * here only once a body has fully arrived (src/server/body-receiver.ts: a declared
+ * content-length reserves nothing, so slow senders cannot hold the slab) and copies the
+ * body in; workers read it in place (no transfer, no second copy). The dispatcher
+ * releases the region when the worker's answer for that request comes back.
  *
  * Allocation is a bump pointer inside fixed-size segments with a live-region count per
  * segment: O(1) alloc and free, no fragmentation bookkeeping. A full segment is left

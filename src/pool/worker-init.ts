@@ -1,9 +1,9 @@
 /**
  * What a scoring worker is given at start (piscina workerData). SharedArrayBuffers are
- * shared, not copied: the model bytes, the receive slab, the metrics slots and the
- * control block exist once in the process whatever the number of workers.
+ * shared, not copied: the model bytes, the receive slab, the metrics slots, the consent
+ * table and the control block exist once in the process whatever the number of workers.
  */
-import type { BiddingConfig } from '../config/config';
+import type { BiddingConfig, PrivacyConfig } from '../config/config';
 
 export interface WorkerInit {
   /** Every model's bytes, read and verified once by the front end; each worker builds a session for each. */
@@ -13,12 +13,19 @@ export interface WorkerInit {
   /** Campaign file contents as validated by the front end at start. */
   campaignsJson: string;
   bidding: BiddingConfig;
+  /** Our TCF vendor id and the size of each thread's consent cache. */
+  privacy: PrivacyConfig;
   maxBodyBytes: number;
   /** Most candidate rows in one session.run; larger batches are scored in chunks. */
   maxModelRows: number;
   testHooks: boolean;
   receiveSlab: SharedArrayBuffer;
   metrics: SharedArrayBuffer;
+  /**
+   * Consent decisions shared by every thread (src/privacy/consent-table.ts): workers
+   * publish what they decode, the inline lane reads it instead of decoding.
+   */
+  consentTable: SharedArrayBuffer;
   control: SharedArrayBuffer;
 }
 

@@ -2,13 +2,14 @@
  * The front end: uWebSockets.js routes. This thread only receives bodies into the shared
  * slab, hands them to the dispatcher, and writes the answers the workers built; it never
  * parses a bid request or runs a model. The only module that touches uWebSockets.js.
+ * Bodies go through the body receiver (body-receiver.ts), which owns their memory while
+ * they arrive and bounds it, per body and in total, with a deadline for each.
  *
  * uWS rules kept here: onAborted is attached before anything asynchronous; each onData
  * chunk is copied out before its callback returns (uWS reuses the memory); headers are
  * read from `req` synchronously inside the handler; every write made later is corked.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/config';
 import { kFlagGzip, kFlagTestCrash, kDelayShift } from '../codec/request-batch';
 import type { NoBidReason } from '../decisioning/no-bid-reasons';
@@ -18,6 +19,7 @@ import type { StageLatency } from '../metrics/latency';
 import type { HistogramHandle, SlotWriter } from '../metrics/shared-metrics';
 import type { BidJob, Dispatcher, JobSink } from '../pool/dispatcher';
 import type { ReceiveSlab } from '../pool/receive-slab';
+import { BodyReceiver, ReceivingBody, type BodyEvents, type ReceiveMemory } from './body-receiver';
 import { monoNowMs } from '../util/clock';
 import type { Uws } from './uws';
 
@@ -27,6 +29,7 @@ const STATUS_LINE: Record<number, string> = {
   400: '400 Bad Request',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  408: '408 Request Timeout',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   500: '500 Internal Server Error',
@@ -41,21 +44,25 @@ export class InFlightRequests {
   count = 0;
 }
 
-/** A bid request in the front end: the dispatcher's job plus the response handle. */
-class HttpJob implements BidJob {
+/**
+ * A bid request in the front end: its body while it arrives (the receiver's), then the
+ * dispatcher's job (offset/length in the slab, which the dispatcher frees), plus the
+ * response handle.
+ */
+class HttpJob extends ReceivingBody implements BidJob {
   receivedAt = 0;
   offset = -1;
   length = 0;
   done = false;
-  /** True once the body is complete and the dispatcher owns the slab region. */
-  submitted = false;
   private open = true;
   constructor(
     readonly res: HttpResponse,
-    readonly arrivedAt: number,
+    arrivedAt: number,
+    declared: number,
     public flags: number,
     private readonly tracker: InFlightRequests,
   ) {
+    super(arrivedAt, declared);
     tracker.count++;
   }
 
@@ -76,9 +83,10 @@ export interface ServerDeps {
   metrics: SlotWriter;
   outcomes: OutcomeTable;
   latency: StageLatency;
-  registry: Registry;
   isReady: () => boolean;
   inFlight: InFlightRequests;
+  /** Receive memory of bodies still arriving (the gauge reads it). */
+  receiving: ReceiveMemory;
 }
 
 export interface RunningServer {
@@ -95,7 +103,9 @@ export interface RunningServer {
 export function createSink(deps: Pick<ServerDeps, 'metrics' | 'outcomes' | 'latency'>): JobSink<HttpJob> {
   const { metrics, outcomes, latency } = deps;
   const stage: HistogramHandle[] = STAGES.map((s) => metrics.histogram(M.stageDuration, [s]));
+  // Live outcomes first, then their test-traffic twins (OutcomeTable.test): one lookup either way.
   const outcomeOffsets = outcomes.labels.map(([o, r]) => metrics.layout.offset(M.requests, [o, r]));
+  for (const [o, r] of outcomes.labels) outcomeOffsets.push(metrics.layout.offset(M.testRequests, [o, r]));
   const kReceive = STAGES.indexOf('receive');
   const kQueue = STAGES.indexOf('queue');
   const kScore = STAGES.indexOf('score');
@@ -169,6 +179,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
     metrics.inc(at);
   };
   const drainingOffset = metrics.layout.offset(M.requests, ['no_bid', 'draining']);
+  const overloadedOffset = metrics.layout.offset(M.requests, ['no_bid', 'overloaded']);
 
   /** Answers from the front end itself (inside the handler, or corked when later). */
   const sendError = (res: HttpResponse, code: ErrorCode, close: boolean, corked: boolean): void => {
@@ -180,6 +191,32 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
     if (corked) write();
     else res.cork(write);
   };
+
+  /**
+   * Every answer the front end gives a request once its body began: the receiver reports
+   * each body exactly once, as complete (to the dispatcher), overloaded or refused. A
+   * refused body's connection is closed: the rest of it is not worth reading.
+   */
+  const events: BodyEvents<HttpJob> = {
+    complete(job, offset, length) {
+      job.offset = offset;
+      job.length = length;
+      job.receivedAt = monoNowMs();
+      dispatcher.submit(job);
+    },
+    overloaded(job) {
+      job.done = true;
+      job.close();
+      metrics.inc(overloadedOffset);
+      job.res.cork(() => job.res.writeStatus(STATUS_LINE[204]).endWithoutBody());
+    },
+    refused(job, code) {
+      job.done = true;
+      job.close();
+      sendError(job.res, code, true, false);
+    },
+  };
+  const receiver = new BodyReceiver<HttpJob>(slab, config, deps.receiving, events);
 
   app.post('/openrtb2/bid', (res: HttpResponse, req: HttpRequest) => {
     const arrivedAt = monoNowMs();
@@ -213,75 +250,16 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
       return;
     }
 
-    const job = new HttpJob(res, arrivedAt, flags, deps.inFlight);
+    const job = new HttpJob(res, arrivedAt, declared, flags, deps.inFlight);
     res.onAborted(() => {
-      // The client went away. Before submission the slab region is ours to free; after,
-      // the dispatcher frees it when the worker is done with it.
-      if (!job.submitted && job.offset >= 0) slab.free(job.offset);
+      // The client went away. While its body arrives the receiver frees what it holds;
+      // once submitted, the dispatcher frees the slab region when the worker is done.
+      receiver.abort(job);
       job.done = true;
       job.close();
     });
-
-    let received = 0;
-    if (declared >= 0) {
-      job.offset = slab.alloc(declared);
-      if (job.offset < 0) {
-        job.done = true;
-        job.close();
-        metrics.inc(metrics.layout.offset(M.requests, ['no_bid', 'overloaded']));
-        res.writeStatus(STATUS_LINE[204]).endWithoutBody();
-        return;
-      }
-    }
-    // Without content-length (chunked), grow a private buffer and copy into the slab once complete.
-    let spill: Uint8Array | null = null;
-
-    res.onData((chunk: ArrayBuffer, isLast: boolean) => {
-      if (job.done) return;
-      const n = chunk.byteLength;
-      if (declared >= 0) {
-        if (received + n > declared) {
-          job.done = true;
-          job.close();
-          slab.free(job.offset);
-          sendError(res, 'BAD_JSON', true, false);
-          return;
-        }
-        slab.bytes.set(new Uint8Array(chunk), job.offset + received);
-      } else {
-        if (received + n > maxBody) {
-          job.done = true;
-          job.close();
-          sendError(res, 'BODY_TOO_LARGE', true, false);
-          return;
-        }
-        if (spill === null) spill = new Uint8Array(Math.max(16 * 1024, n));
-        else if (received + n > spill.byteLength) {
-          const grown = new Uint8Array(Math.min(maxBody, Math.max(spill.byteLength * 2, received + n)));
-          grown.set(spill.subarray(0, received));
-          spill = grown;
-        }
-        spill.set(new Uint8Array(chunk), received);
-      }
-      received += n;
-      if (!isLast) return;
-
-      if (declared < 0) {
-        job.offset = slab.alloc(received);
-        if (job.offset < 0) {
-          job.done = true;
-          job.close();
-          metrics.inc(metrics.layout.offset(M.requests, ['no_bid', 'overloaded']));
-          res.cork(() => res.writeStatus(STATUS_LINE[204]).endWithoutBody());
-          return;
-        }
-        if (spill !== null) slab.bytes.set(spill.subarray(0, received), job.offset);
-      }
-      job.length = received;
-      job.receivedAt = monoNowMs();
-      job.submitted = true;
-      dispatcher.submit(job);
-    });
+    receiver.begin(job);
+    res.onData((chunk: ArrayBuffer, isLast: boolean) => receiver.data(job, chunk, isLast));
   });
 
   app.any('/openrtb2/bid', (res) => sendError(res, 'METHOD_NOT_ALLOWED', false, true));
@@ -298,32 +276,8 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
     }
   });
 
-  app.get('/metrics', (res) => {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    deps.registry.metrics().then(
-      (text) => {
-        if (aborted) return;
-        res.cork(() => {
-          res.writeStatus(STATUS_LINE[200]).writeHeader('content-type', deps.registry.contentType).end(text);
-        });
-      },
-      () => {
-        if (!aborted) sendError(res, 'INTERNAL', false, false);
-      },
-    );
-  });
-
-  app.get('/debug/latency', (res, req) => {
-    if (req.getQuery('format') === 'json') {
-      res.writeStatus(STATUS_LINE[200]).writeHeader('content-type', kJson).end(JSON.stringify(deps.latency.toJSON()));
-    } else {
-      res.writeStatus(STATUS_LINE[200]).writeHeader('content-type', 'text/plain').end(deps.latency.toText());
-    }
-  });
-
+  // /metrics and /debug/latency are served by the operations listener (src/ops/), off this
+  // loop; here they are 404 like any other unknown path.
   app.any('/*', (res) => sendError(res, 'NOT_FOUND', false, true));
 
   return new Promise((resolve, reject) => {
@@ -343,6 +297,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
           draining = true;
         },
         closeAll() {
+          receiver.close();
           (app as unknown as { close?: () => void }).close?.();
         },
       });

@@ -163,10 +163,10 @@ t.test('the real bidder answers every request, and a realistic share bids', asyn
 
   const check = async (name: string, imps: number | [number, number], seed: number, lo: number, hi: number): Promise<void> => {
     const bodies = generateRequests({ seed, count: 200, imps });
-    const before = await scrape(b!.port);
+    const before = await scrape(b!.opsPort);
     // Low concurrency: the share must not depend on how busy the machine is.
     const answers = await postMany(b!.port, bodies, 4);
-    const after = await scrape(b!.port);
+    const after = await scrape(b!.opsPort);
     const statuses: Record<number, number> = {};
     let bad = 0;
     let bids = 0;

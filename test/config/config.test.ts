@@ -48,7 +48,7 @@ t.test('unrelated environment variables are ignored', async (t) => {
 
 t.test('file merge: sections merged key by key, relative paths against the file folder', async (t) => {
   const file = writeConfig({
-    server: { port: 9001 },
+    server: { port: 9001, host: '127.0.0.1' }, // test hooks need a loopback listener
     pool: { threads: 3, atomics: 'async' },
     bidding: { campaignsFile: 'data/campaigns.json', fxRates: { EUR: 0.9 } },
     model: { dir: '../models' },
@@ -57,7 +57,8 @@ t.test('file merge: sections merged key by key, relative paths against the file 
   const dir = resolve(file, '..');
   const c = configOf({ BIDDER_CONFIG: file });
   t.equal(c.server.port, 9001);
-  t.equal(c.server.host, '0.0.0.0', 'keys not in the file keep their defaults');
+  t.equal(c.server.host, '127.0.0.1');
+  t.equal(c.server.opsHost, '0.0.0.0', 'keys not in the file keep their defaults');
   t.equal(c.pool.threads, 3);
   t.equal(c.pool.atomics, 'async');
   t.equal(c.pool.maxBatchSize, 64);
@@ -115,11 +116,29 @@ t.test('every ENV_VARS entry lands on an existing config path', async (t) => {
 });
 
 t.test('bool parsing', async (t) => {
-  t.equal(configOf({ BIDDER_TEST_HOOKS: '1' }).testHooks, true);
+  t.equal(configOf({ BIDDER_TEST_HOOKS: '1', BIDDER_HOST: '127.0.0.1' }).testHooks, true);
   t.equal(configOf({ BIDDER_TEST_HOOKS: '0' }).testHooks, false);
   t.equal(configOf({ BIDDER_TEST_HOOKS: 'false' }).testHooks, false);
   const errs = errorsOf({ BIDDER_TEST_HOOKS: 'yes' });
   t.ok(errs.some((e) => e.startsWith('BIDDER_TEST_HOOKS')), errs.join('; '));
+});
+
+t.test('test hooks only on a loopback bidding listener', async (t) => {
+  for (const host of ['127.0.0.1', '127.3.4.5', '::1', '0:0:0:0:0:0:0:1', 'localhost', 'LOCALHOST']) {
+    t.equal(configOf({ BIDDER_TEST_HOOKS: '1', BIDDER_HOST: host }).testHooks, true, `${host} is loopback`);
+  }
+  for (const host of ['0.0.0.0', '::', '10.0.0.7', '128.0.0.1', '::ffff:127.0.0.1', 'bidder.internal', '127.0.0.1.example.com']) {
+    const errs = errorsOf({ BIDDER_TEST_HOOKS: '1', BIDDER_HOST: host });
+    t.ok(
+      errs.includes(`testHooks: only with a loopback server.host (127.0.0.0/8, ::1, localhost), got ${JSON.stringify(host)}`),
+      `${host}: refused (${errs.join('; ')})`,
+    );
+  }
+  const file = writeConfig({ testHooks: true, server: { port: 70000 } });
+  const errs = errorsOf({ BIDDER_CONFIG: file });
+  t.ok(errs.some((e) => e.startsWith('testHooks: only with a loopback server.host')), 'from a file, on the default host 0.0.0.0');
+  t.ok(errs.some((e) => e.startsWith('server.port')), 'listed with the other errors');
+  t.equal(configOf({ BIDDER_HOST: '0.0.0.0' }).testHooks, false, 'hooks off: any host');
 });
 
 t.test('every error is listed at once', async (t) => {

@@ -30,15 +30,15 @@ t.test('banner bid: markup, size, mtype, ids, macros verbatim', async (t) => {
   });
 });
 
-t.test('price is converted to the bid currency', async (t) => {
+t.test('the price is written verbatim: priceCandidate already converted, rounded and floor-checked it', async (t) => {
   const req = request({ cur: ['EUR'] });
-  const bid = buildBid(req, req.imp[0], cand(bannerCreative()), 2, ctxOf(req, { fxRates: { EUR: 0.91234 } }), 'b');
-  t.equal(bid.price, 1.8247);
+  const bid = buildBid(req, req.imp[0], cand(bannerCreative()), 0.500014, ctxOf(req, { fxRates: { EUR: 0.91234 } }), 'b');
+  t.equal(bid.price, 0.500014, 'not converted again (that could undo the floor check)');
 });
 
 t.test('deal bids carry dealid', async (t) => {
   const req = request();
-  const bid = buildBid(req, req.imp[0], cand(bannerCreative(), { dealId: 'D-1', dealFloorUsd: 2 }), 3, ctxOf(req), 'b');
+  const bid = buildBid(req, req.imp[0], cand(bannerCreative(), { dealId: 'D-1', dealFloor: 2, dealFloorRate: 1 }), 3, ctxOf(req), 'b');
   t.equal(bid.dealid, 'D-1');
 });
 
@@ -68,26 +68,23 @@ const nativeCr: Creative = {
   native: { title: 'Say "hi"', body: 'Body', imageUrl: 'https://i/1.jpg', imageW: 1200, imageH: 627, iconUrl: 'https://i/icon.png', sponsoredBy: 'Brand', cta: 'Go', clickUrl: 'https://brand.com/?a=1', impressionTrackers: ['https://t/imp'] },
 };
 
-t.test('native: asset ids echo the request (1.1+ shape and 1.0 wrapper)', async (t) => {
+t.test('native: asset ids echo the request; 1.2 root shape, 1.0 wrapper for a wrapped 1.0 request', async (t) => {
   const assets = [{ id: 7, required: 1, title: { len: 90 } }, { id: 3, img: { type: 3, w: 1200, h: 627 } }, { id: 4, img: { type: 1 } }, { id: 9, data: { type: 2 } }, { id: 10, data: { type: 12 } }, { id: 11, data: { type: 6 } }, { id: 12, video: {} }];
-  for (const request of [JSON.stringify({ ver: '1.2', assets }), JSON.stringify({ native: { ver: '1.0', assets } })]) {
-    const imp: Imp = { id: '1', native: { request } };
-    const adm = JSON.parse(nativeAdm(imp, nativeCr.native!));
-    t.same(adm, {
-      native: {
-        ver: '1.2',
-        assets: [
-          { id: 7, title: { text: 'Say "hi"' } },
-          { id: 3, img: { url: 'https://i/1.jpg', w: 1200, h: 627 } },
-          { id: 4, img: { url: 'https://i/icon.png' } },
-          { id: 9, data: { value: 'Body' } },
-          { id: 10, data: { value: 'Go' } },
-        ],
-        link: { url: 'https://brand.com/?a=1' },
-        imptrackers: ['https://t/imp'],
-      },
-    });
-  }
+  const answer = {
+    assets: [
+      { id: 7, title: { text: 'Say "hi"' } },
+      { id: 3, img: { url: 'https://i/1.jpg', w: 1200, h: 627 } },
+      { id: 4, img: { url: 'https://i/icon.png' } },
+      { id: 9, data: { value: 'Body' } },
+      { id: 10, data: { value: 'Go' } },
+    ],
+    link: { url: 'https://brand.com/?a=1' },
+    imptrackers: ['https://t/imp'],
+  };
+  const root = JSON.parse(nativeAdm({ id: '1', native: { request: JSON.stringify({ ver: '1.2', assets }) } }, nativeCr.native!));
+  t.same(root, { ver: '1.2', ...answer }, 'Native 1.2 5.1: the response object is the root');
+  const wrapped = JSON.parse(nativeAdm({ id: '2', native: { request: JSON.stringify({ native: { ver: '1.0', assets } }) } }, nativeCr.native!));
+  t.same(wrapped, { native: { ver: '1.0', ...answer } }, 'a wrapped 1.0 request gets the 1.0 wrapper');
 });
 
 t.test('native: unparseable request falls back to default asset ids; bid has mtype 4', async (t) => {
@@ -97,8 +94,9 @@ t.test('native: unparseable request falls back to default asset ids; bid has mty
     const bid = buildBid(req, imp, cand(nativeCr), 1, ctxOf(req), 'b');
     t.equal(bid.mtype, 4);
     const adm = JSON.parse(bid.adm!);
-    t.same(adm.native.assets.map((a: { id: number }) => a.id), [1, 2, 3, 4]);
-    t.equal(adm.native.assets[0].title.text, 'Say "hi"');
+    t.equal(adm.ver, '1.2');
+    t.same(adm.assets.map((a: { id: number }) => a.id), [1, 2, 3, 4]);
+    t.equal(adm.assets[0].title.text, 'Say "hi"');
   }
 });
 

@@ -1,20 +1,27 @@
 import t from 'tap';
-import { priceCandidate, round4 } from '../../src/decisioning/pricing';
-import { campaign } from './fixtures/builders';
+import fc from 'fast-check';
+import type { Candidate } from '../../src/decisioning/campaign-types';
+import { ceil4, floorCurrencyUnsupported, priceCandidate } from '../../src/decisioning/pricing';
+import { bannerImp, campaign, ctxOf, request } from './fixtures/builders';
 
 const cpc = campaign({ goal: { type: 'CPC', cpcUsd: 0.8 }, maxCpmUsd: 20 });
-const cand = (c = cpc, dealFloorUsd?: number) => ({ campaign: c, creative: c.creatives[0], ...(dealFloorUsd !== undefined ? { dealFloorUsd } : {}) });
+const cpm = (cpmUsd: number, maxCpmUsd = 10) => campaign({ goal: { type: 'CPM', cpmUsd }, maxCpmUsd });
+const cand = (c = cpc, deal: Partial<Candidate> = {}): Candidate => ({ campaign: c, creative: c.creatives[0], ...deal });
+/** A deal candidate whose floor is `floor` units of a currency worth `rate` per USD. */
+const deal = (c: ReturnType<typeof campaign>, floor: number, rate = 1, fixedPrice = false): Candidate =>
+  cand(c, { dealId: 'D', dealFloor: floor, dealFloorRate: rate, fixedPrice });
 
-t.test('CPC: ctr x cpc x 1000, rounded to 4 decimals', async (t) => {
+t.test('CPC: ctr x cpc x 1000, rounded up to 4 decimals', async (t) => {
   t.equal(priceCandidate(cand(), 0.01, 0), 8);
   t.equal(priceCandidate(cand(), 0.0123456, 0), 9.8765);
+  t.equal(priceCandidate(cand(), 0.0123451, 0), 9.8761, '9.87608 rounds up, not to the nearest');
   t.equal(priceCandidate(cand(), 0, 0), 0, 'zero ctr is no bid');
   t.equal(priceCandidate(cand(), NaN, 0), 0);
   t.equal(priceCandidate(cand(), -0.1, 0), 0);
 });
 
 t.test('CPM: flat cpm regardless of ctr', async (t) => {
-  const c = campaign({ goal: { type: 'CPM', cpmUsd: 2.5 }, maxCpmUsd: 5 });
+  const c = cpm(2.5, 5);
   t.equal(priceCandidate(cand(c), 0.001, 0), 2.5);
   t.equal(priceCandidate(cand(c), 0.5, 0), 2.5);
 });
@@ -26,15 +33,82 @@ t.test('capped at maxCpmUsd', async (t) => {
   t.equal(priceCandidate(cand(c), 0.05, 12.0001), 0, 'cap below floor: no bid');
 });
 
-t.test('below the effective floor (imp or deal, whichever is higher) is no bid', async (t) => {
+t.test('the imp floor governs open-auction bids', async (t) => {
   t.equal(priceCandidate(cand(), 0.01, 7.99), 8);
+  t.equal(priceCandidate(cand(), 0.01, 8), 8);
   t.equal(priceCandidate(cand(), 0.01, 8.01), 0);
-  t.equal(priceCandidate(cand(cpc, 9), 0.01, 1), 0, 'deal floor above price');
-  t.equal(priceCandidate(cand(cpc, 2), 0.01, 9), 0, 'imp floor above deal floor still applies');
-  t.equal(priceCandidate(cand(cpc, 2), 0.01, 1), 8);
 });
 
-t.test('round4', async (t) => {
-  t.equal(round4(1.23456), 1.2346);
-  t.equal(round4(0.00004), 0);
+t.test('a deal bid answers to the deal floor alone; without one, to the imp floor', async (t) => {
+  const c = cpm(2);
+  t.equal(priceCandidate(deal(c, 1), 0, 3), 2, 'deal floor 1 under imp floor 3: bids (the old rule took the higher)');
+  t.equal(priceCandidate(deal(c, 2.5), 0, 1), 0, 'deal floor above the value, imp floor below: no bid');
+  t.equal(priceCandidate(deal(c, 0), 0, 3), 0, 'deal without a floor: the imp floor 3 governs');
+  t.equal(priceCandidate(deal(c, 0), 0, 1.5), 2);
+  t.equal(priceCandidate(deal(c, 1.84, 0.92), 0, 5), 2, 'deal floor in EUR, compared in EUR: 2 USD = 1.84 EUR');
+  t.equal(priceCandidate(deal(c, 1.8401, 0.92), 0, 0), 0);
+});
+
+t.test('fixed-price deal (at = 3): the bid is exactly the deal floor, if the value reaches it', async (t) => {
+  const c = cpm(4, 6);
+  t.equal(priceCandidate(deal(c, 3.5, 1, true), 0, 9), 3.5, 'exactly the floor, whatever the imp floor');
+  t.equal(priceCandidate(deal(c, 0.500014, 1, true), 0, 0), 0.500014, 'exactly, even past 4 decimals');
+  t.equal(priceCandidate(deal(c, 4.5, 1, true), 0, 0), 0, 'value 4 does not reach 4.5');
+  t.equal(priceCandidate(deal(cpm(6, 6), 6.5, 1, true), 0, 0), 0, 'maxCpm 6 does not reach 6.5');
+  t.equal(priceCandidate(deal(c, 3.22, 0.92, true), 0, 0, 1, 0.92), 3.22, 'floor currency = bid currency: verbatim');
+  t.equal(priceCandidate(deal(c, 3.22, 0.92, true), 0, 0, 1, 1), 3.5, 'EUR price sent in USD: 3.22 / 0.92');
+  t.equal(priceCandidate(deal(c, 0, 1, true), 0, 1), 0, 'no price agreed: no bid');
+  const cpcDeal = deal(cpc, 5, 1, true);
+  t.equal(priceCandidate(cpcDeal, 0.01, 0), 5, 'CPC value 8 reaches 5: bids 5');
+  t.equal(priceCandidate(cpcDeal, 0.005, 0), 0, 'CPC value 4 does not');
+});
+
+t.test('currency: never below the floor in the floor\'s currency after conversion and rounding', async (t) => {
+  const c = cpm(0.5435);
+  // 0.5435 USD = 0.50002 EUR: above the 0.500014 EUR floor, but to the nearest 4 decimals 0.5.
+  t.equal(priceCandidate(cand(c), 0, 0.500014, 0.92, 0.92), 0.5001, 'EUR floor, EUR bid: rounded up, above the floor');
+  t.equal(priceCandidate(cand(c), 0, 0.500014, 0.92, 1), 0.5435, 'EUR floor, USD bid');
+  t.equal(priceCandidate(cand(c), 0, 0.5001, 0.92, 0.92), 0, 'value 0.50002 EUR below a 0.5001 EUR floor: no bid');
+  t.equal(priceCandidate(cand(cpm(2)), 0, 0, 1, 0.91234), 1.8247, 'converted to the bid currency');
+  t.equal(priceCandidate(cand(cpm(1.1)), 0, 0, 1, 1), 1.1, 'an exact tick is not rounded up by binary noise');
+  t.equal(priceCandidate(cand(cpm(0.00003)), 0, 0), 0.0001, 'a sub-tick value rounds up to the smallest price');
+});
+
+t.test('ceil4', async (t) => {
+  t.equal(ceil4(1.23451), 1.2346);
+  t.equal(ceil4(1.2345), 1.2345);
+  t.equal(ceil4(1.1 * 0.92 / 0.92), 1.1);
+  t.equal(ceil4(0.50002), 0.5001);
+});
+
+t.test('property: a bid is never below its floor nor more than a step above the cap', async (t) => {
+  const rate = fc.constantFrom(1, 0.92, 0.79, 0.91234, 1.37, 149.7, 5.05);
+  const money = fc.double({ min: 0.0001, max: 200, noNaN: true });
+  fc.assert(
+    fc.property(money, money, money, rate, rate, fc.boolean(), (cpmUsd, maxCpmUsd, floor, floorRate, bidRate, asDeal) => {
+      const c = cpm(Math.min(cpmUsd, maxCpmUsd), maxCpmUsd);
+      const cd = asDeal ? deal(c, floor, floorRate) : cand(c);
+      const price = asDeal ? priceCandidate(cd, 0, 0, 1, bidRate) : priceCandidate(cd, 0, floor, floorRate, bidRate);
+      const value = Math.min(cpmUsd, maxCpmUsd);
+      if (price === 0) {
+        // Only a value below the floor goes without a bid (up to the binary noise of one product).
+        return value * floorRate < floor * (1 + 1e-12);
+      }
+      const inFloorCur = floorRate === bidRate ? price : (price * floorRate) / bidRate;
+      return inFloorCur >= floor * (1 - 1e-15) && price <= maxCpmUsd * bidRate + 0.0001 + 1e-9 && price === ceil4(price);
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('held for 2000 random campaigns, floors and rates');
+});
+
+t.test('floorCurrencyUnsupported: the imp floor, or every deal floor, lacks a rate', async (t) => {
+  const cfg = { fxRates: { EUR: 0.9 } };
+  const check = (imp: ReturnType<typeof bannerImp>) => floorCurrencyUnsupported(imp, ctxOf(request({ imp: [imp] }), cfg));
+  t.equal(check(bannerImp({ bidfloor: 1, bidfloorcur: 'RUB' })), true);
+  t.equal(check(bannerImp({ bidfloor: 0, bidfloorcur: 'RUB' })), false, 'a zero floor needs no rate');
+  t.equal(check(bannerImp({ bidfloor: 1, bidfloorcur: 'EUR' })), false);
+  t.equal(check(bannerImp({ pmp: { deals: [{ id: 'd', bidfloor: 2, bidfloorcur: 'RUB' }] } })), true, 'the only deal');
+  t.equal(check(bannerImp({ pmp: { deals: [{ id: 'd', bidfloor: 2, bidfloorcur: 'RUB' }, { id: 'e', bidfloor: 2 }] } })), false, 'another deal is priceable');
+  t.equal(check(bannerImp({ pmp: { deals: [{ id: 'd', bidfloorcur: 'RUB' }] } })), false, 'a deal without a floor');
 });

@@ -154,7 +154,7 @@ t.test('deals, private auctions and wseat', async (t) => {
   const req = withPmp({ deals: [{ id: 'd1', bidfloor: 1.8, bidfloorcur: 'EUR' }] });
   const out: Candidate[] = [];
   t.equal(index.candidatesFor(req, req.imp[0], ctxOf(req, { fxRates: { EUR: 0.9 } }), out), 1);
-  t.equal(out[0].dealFloorUsd, 2, 'deal floor converted to USD');
+  t.same([out[0].dealFloor, out[0].dealFloorRate], [1.8, 0.9], 'deal floor kept in its own currency, with its rate');
   const rub = withPmp({ deals: [{ id: 'd1', bidfloor: 100, bidfloorcur: 'RUB' }] });
   t.equal(index.candidatesFor(rub, rub.imp[0], ctxOf(rub, { fxRates: { EUR: 0.9 } }), out), 0, 'deal floor in a currency without a rate');
 });

@@ -15,6 +15,8 @@ export { CORPUS_DIR } from './corpus';
 export interface TestBidder {
   bidder: Bidder;
   port: number;
+  /** The operations listener (/metrics, /debug/latency). */
+  opsPort: number;
   url: string;
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function startTestBidder(overrides: ConfigOverrides = {}): Promise<
   return {
     bidder,
     port: bidder.port,
+    opsPort: bidder.opsPort,
     url: `http://127.0.0.1:${bidder.port}`,
     close: () => bidder.drain(),
   };
@@ -170,7 +173,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The Prometheus text of GET /metrics. */
+/** The Prometheus text of GET /metrics; `port` is the operations port (TestBidder.opsPort). */
 export async function scrape(port: number): Promise<string> {
   const r = await send(port, 'GET', '/metrics');
   if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);

@@ -66,11 +66,11 @@ t.test('bid on a simple 300x250 banner', async (t) => {
 });
 
 t.test('under light load the front end scores requests itself (inline lane)', async (t) => {
-  const before = await scrape(b.port);
+  const before = await scrape(b.opsPort);
   const inlineBefore = sampleValue(before, 'bidder_scored_requests_total', { lane: 'inline' }) ?? 0;
   const poolBefore = sampleValue(before, 'bidder_scored_requests_total', { lane: 'pool' }) ?? 0;
   for (let i = 0; i < 5; i++) t.equal((await postBid(b.port, SIMPLE_BANNER_TEXT)).status, 200);
-  const after = await scrape(b.port);
+  const after = await scrape(b.opsPort);
   const inline = (sampleValue(after, 'bidder_scored_requests_total', { lane: 'inline' }) ?? 0) - inlineBefore;
   const pool = (sampleValue(after, 'bidder_scored_requests_total', { lane: 'pool' }) ?? 0) - poolBefore;
   t.equal(inline + pool, 5, 'each request scored once');
@@ -218,12 +218,12 @@ t.test('operational routes', async (t) => {
 
 t.test('/debug/latency after traffic', async (t) => {
   for (let i = 0; i < 5; i++) await postBid(b.port, SIMPLE_BANNER_TEXT);
-  const text = await send(b.port, 'GET', '/debug/latency');
+  const text = await send(b.opsPort, 'GET', '/debug/latency');
   t.equal(text.status, 200);
   for (const stage of ['receive', 'queue', 'score', 'respond', 'total']) {
     t.match(text.body, `stage=${stage}`, `text names stage ${stage}`);
   }
-  const json = await send(b.port, 'GET', '/debug/latency?format=json');
+  const json = await send(b.opsPort, 'GET', '/debug/latency?format=json');
   t.equal(json.status, 200);
   t.match(String(json.headers['content-type']), /application\/json/);
   const stats = JSON.parse(json.body) as Record<string, { count: number; p50: number; p99: number }>;

@@ -70,9 +70,12 @@ function canConnect(port: number): Promise<boolean> {
 
 t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async (t) => {
   const port = await freePort();
+  const opsPort = await freePort();
   const child = startMain({
     BIDDER_PORT: String(port),
     BIDDER_HOST: '127.0.0.1',
+    BIDDER_OPS_PORT: String(opsPort),
+    BIDDER_OPS_HOST: '127.0.0.1',
     BIDDER_TEST_HOOKS: '1',
     BIDDER_POOL_THREADS: '2',
     // However the five land in batches (up to 5 x 300 ms on one worker), none may be shed
@@ -96,7 +99,7 @@ t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async 
   // Wait until the bidder holds all five (they then sit in a worker for 300 ms or more), so
   // none of them can arrive after the drain began however slow this machine is.
   const heldBy = Date.now() + 5_000;
-  while ((sampleValue(await scrape(port), 'bidder_requests_in_flight') ?? 0) < 5 && Date.now() < heldBy) {
+  while ((sampleValue(await scrape(opsPort), 'bidder_requests_in_flight') ?? 0) < 5 && Date.now() < heldBy) {
     await new Promise((r) => setTimeout(r, 5));
   }
   const signalledAt = Date.now();
@@ -116,6 +119,7 @@ t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async 
   t.match(child.stdout(), /draining/, 'logged the drain');
   t.comment(`drained and exited ${Date.now() - signalledAt} ms after SIGTERM`);
   t.equal(await canConnect(port), false, 'no connection after exit');
+  t.equal(await canConnect(opsPort), false, 'nor on the operations port');
 });
 
 async function refusal(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
@@ -129,7 +133,7 @@ t.test('start-up refuses bad configuration', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'bidder-drain-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
   const port = String(await freePort());
-  const base = { BIDDER_HOST: '127.0.0.1', BIDDER_PORT: port, BIDDER_POOL_THREADS: '1' };
+  const base = { BIDDER_HOST: '127.0.0.1', BIDDER_PORT: port, BIDDER_OPS_HOST: '127.0.0.1', BIDDER_OPS_PORT: String(await freePort()), BIDDER_POOL_THREADS: '1' };
 
   await t.test('BIDDER_PORT=abc', async (t) => {
     const r = await refusal({ ...base, BIDDER_PORT: 'abc', BIDDER_POOL_THREADS: '0' });

@@ -1,7 +1,9 @@
 /**
- * GET /metrics after real traffic: the text is well-formed Prometheus exposition (our own
- * strict parser, and promtool when installed), the series the dashboards rely on exist
- * before traffic reaches them, and the request counter counts exactly.
+ * GET /metrics on the operations port after real traffic: the text is well-formed
+ * Prometheus exposition (our own strict parser, and promtool when installed), the series
+ * the dashboards rely on exist before traffic reaches them, the request counter counts
+ * exactly, and the process metrics are the process's or the front end's, never the
+ * operations thread's own.
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -25,7 +27,7 @@ t.before(async () => {
   for (let i = 0; i < 20; i++) bodies.push(simpleBanner(`m-${i}`), oneByOne(`m-nb-${i}`));
   bodies.push('{"id":', JSON.stringify({ id: 'x', imp: [] }));
   await postMany(b.port, bodies, 8);
-  text = await scrape(b.port);
+  text = await scrape(b.opsPort);
 });
 t.teardown(() => b?.close());
 
@@ -101,6 +103,28 @@ t.test('required series exist (label values created before traffic)', async (t) 
   t.equal(samplesWith(exp, 'bidder_requests_total', { outcome: 'no_bid', reason: 'no_candidates' })[0]?.value, 20, 'no_candidates counted');
 });
 
+t.test("process metrics are the process's or the front end's, never the operations thread's", async (t) => {
+  const exp = parseExposition(text);
+  const present = (name: string) => exp.families.has(name);
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_version_info']) {
+    t.ok(present(name), `${name}: process-wide, kept`);
+  }
+  // Per-isolate: read in the operations thread they would describe that thread.
+  for (const name of ['nodejs_gc_duration_seconds', 'nodejs_heap_space_size_used_bytes', 'nodejs_active_handles', 'nodejs_active_requests']) {
+    t.notOk(present(name), `${name}: per-isolate, left out`);
+  }
+  // The front end's own loop and heap, published by it into shared memory.
+  t.ok((sampleValue(text, 'nodejs_heap_size_used_bytes') ?? 0) > 1e6, 'front-end heap in use');
+  t.ok((sampleValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? -1) >= 0, 'front-end event-loop delay');
+  const busy = sampleValue(text, 'bidder_frontend_loop_busy_seconds_total') ?? 0;
+  t.equal(exp.families.get('bidder_frontend_loop_busy_seconds_total')?.type, 'counter');
+  t.ok(busy > 0, `front-end loop busy time (${busy} s)`);
+  await new Promise((r) => setTimeout(r, 110));
+  await postMany(b.port, [simpleBanner('busy-1'), simpleBanner('busy-2')], 2);
+  const later = sampleValue(await scrape(b.opsPort), 'bidder_frontend_loop_busy_seconds_total') ?? 0;
+  t.ok(later > busy, 'and it grows as the front end works');
+});
+
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const promtoolMissing = promtool.error ? `promtool not on PATH (${promtool.error.message})` : false;
 /** The text of only the families whose names start with `prefix` (HELP, TYPE and samples). */
@@ -129,7 +153,7 @@ t.test('promtool check metrics', { skip: promtoolMissing }, async (t) => {
 });
 
 t.test('N bids add exactly N to outcome="bid"', async (t) => {
-  const read = async () => sampleValue(await scrape(b.port), 'bidder_requests_total', { outcome: 'bid', reason: 'none' }) ?? NaN;
+  const read = async () => sampleValue(await scrape(b.opsPort), 'bidder_requests_total', { outcome: 'bid', reason: 'none' }) ?? NaN;
   const before = await read();
   const n = 25;
   let bid = 0;

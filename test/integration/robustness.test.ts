@@ -28,16 +28,16 @@ t.before(async () => {
 t.teardown(() => b?.close());
 
 async function outcomeCount(outcome: string, reason: string): Promise<number> {
-  return sampleValue(await scrape(b.port), 'bidder_requests_total', { outcome, reason }) ?? NaN;
+  return sampleValue(await scrape(b.opsPort), 'bidder_requests_total', { outcome, reason }) ?? NaN;
 }
 
 /** Polls /metrics until `pred` holds or `ms` passes; returns the last scrape. */
 async function waitForMetrics(pred: (text: string) => boolean, ms: number): Promise<string> {
   const until = Date.now() + ms;
-  let text = await scrape(b.port);
+  let text = await scrape(b.opsPort);
   while (!pred(text) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
-    text = await scrape(b.port);
+    text = await scrape(b.opsPort);
   }
   return text;
 }
@@ -53,8 +53,9 @@ t.test('a client that goes away mid-body leaves nothing held', async (t) => {
     'POST /openrtb2/bid HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
     `Content-Length: ${body.byteLength}\r\n\r\n`;
   for (let i = 0; i < 10; i++) {
-    // idleMs/maxMs short: the socket is destroyed after half the body, with no answer expected.
-    const r = await rawExchange(b.port, [head, body.subarray(0, body.byteLength >> 1)], { maxMs: 100 });
+    // maxMs short: the socket is destroyed after half the body, with no answer expected. It
+    // must be well inside server.bodyTimeoutMs (50 ms), or the answer is a 408 BODY_TIMEOUT.
+    const r = await rawExchange(b.port, [head, body.subarray(0, body.byteLength >> 1)], { maxMs: 20 });
     t.equal(r.status, 0, `abort ${i}: no answer to a half body`);
   }
   const text = await waitForMetrics(nothingHeld, 2_000);
@@ -97,7 +98,7 @@ t.test('an answer that cannot make tmax is a 204 counted as tmax_exceeded', asyn
 
 t.test('a worker that dies holding a request: 204, counted, replaced', async (t) => {
   const failedBefore = await outcomeCount('no_bid', 'worker_failed');
-  const bidsBefore = sampleValue(await scrape(b.port), 'bidder_bids_total') ?? NaN;
+  const bidsBefore = sampleValue(await scrape(b.opsPort), 'bidder_bids_total') ?? NaN;
   const started = Date.now();
   const r = await postBid(b.port, BANNER_TEXT, { 'x-test-crash': '1' });
   const took = Date.now() - started;

@@ -121,7 +121,7 @@ t.test('SlotReader sums a series across every slot', async (t) => {
 });
 
 function gauges(): PoolGauges {
-  return { requestsInFlight: () => 9, pendingRequests: () => 7, queuedTasks: () => 1, inFlightBatches: () => 2, threads: () => 4, slabSegmentsInUse: () => 3 };
+  return { requestsInFlight: () => 9, pendingRequests: () => 7, queuedTasks: () => 1, inFlightBatches: () => 2, threads: () => 4, slabSegmentsInUse: () => 3, receivingBytes: () => 5 };
 }
 
 function sample(text: string, line: string): number | undefined {
@@ -174,6 +174,7 @@ t.test('registry text: cumulative buckets, +Inf equals _count, zero series, gaug
   t.equal(sample(text, 'bidder_requests_in_flight'), 9);
   t.equal(sample(text, 'bidder_pool_threads'), 4);
   t.equal(sample(text, 'bidder_receive_slab_segments_in_use'), 3);
+  t.equal(sample(text, 'bidder_receiving_bytes'), 5);
   t.equal(sample(text, 'bidder_model_info{name="ctr-logreg",version="1.2.3"}'), 1);
   for (let i = 1; i <= 4; i++) t.not(sample(text, `${M.workerBusy}{worker="${i}"}`), undefined, `worker ${i} busy series`);
 });

@@ -76,3 +76,64 @@ t.test('mixed-media imp: no size check, mtype decides', (t) => {
   t.same(checkResponseForRequest(req, r), []);
   t.end();
 });
+
+t.test('banner ratio formats and interstitials: the decisioning size rule', (t) => {
+  const rreq: BidRequest = {
+    id: 'r',
+    imp: [
+      { id: 'ratio', banner: { format: [{ wratio: 6, hratio: 5, wmin: 320 }] } },
+      { id: 'instl', banner: { w: 0, h: 0 }, instl: 1 },
+      { id: 'instl-ratio', banner: { format: [{ wratio: 9, hratio: 16 }] }, instl: 1 },
+    ],
+  };
+  const res = (impid: string, w?: number, h?: number) => ({
+    id: 'r', seatbid: [{ bid: [{ id: 'b', impid, price: 1, mtype: 1, ...(w === undefined ? {} : { w, h }) }] }],
+  });
+  t.same(checkResponseForRequest(rreq, res('ratio', 600, 500)), []);
+  t.match(checkResponseForRequest(rreq, res('ratio', 300, 250)).join(), /300x250 is not an allowed size/, 'under wmin');
+  t.match(checkResponseForRequest(rreq, res('ratio', 728, 90)).join(), /728x90 is not an allowed size/, 'another ratio');
+  t.match(checkResponseForRequest(rreq, res('ratio')).join(), /w\/h: required to tell which of the ratio/, 'a ratio bid names its size');
+  t.same(checkResponseForRequest(rreq, res('instl', 320, 480)), []);
+  t.match(checkResponseForRequest(rreq, res('instl', 728, 90)).join(), /not an allowed size/);
+  t.same(checkResponseForRequest(rreq, res('instl-ratio', 720, 1280)), []);
+  t.match(checkResponseForRequest(rreq, res('instl-ratio', 320, 480)).join(), /not an allowed size/, 'the ratio governs the interstitial');
+  t.end();
+});
+
+t.test('native markup answers the native request', (t) => {
+  const nativeReq = (request: unknown): BidRequest => ({ id: 'r', imp: [{ id: '1', native: { request: JSON.stringify(request) } }] });
+  const assets = [{ id: 1, required: 1, title: { len: 10 } }, { id: 2, img: { type: 3, wmin: 100, hmin: 100 } }, { id: 3, data: { type: 2, len: 5 } }];
+  const nreq = nativeReq({ ver: '1.2', assets, eventtrackers: [{ event: 1, methods: [1] }] });
+  const answer = (adm: unknown) => ({ id: 'r', seatbid: [{ bid: [{ id: 'b', impid: '1', price: 1, mtype: 4, adm: typeof adm === 'string' ? adm : JSON.stringify(adm) }] }] });
+  const ok = { ver: '1.2', assets: [{ id: 1, title: { text: 'Short' } }, { id: 2, img: { url: 'u', w: 100, h: 120 } }], link: { url: 'c' }, eventtrackers: [{ event: 1, method: 1, url: 't' }] };
+  t.same(checkResponseForRequest(nreq, answer(ok)), []);
+  const fires = (label: string, mutate: (a: any) => unknown, pattern: RegExp, r: BidRequest = nreq) => {
+    const a = JSON.parse(JSON.stringify(ok));
+    const out = mutate(a) ?? a;
+    t.match(checkResponseForRequest(r, answer(out)).join('\n'), pattern, label);
+  };
+  fires('not JSON', () => '{"ver"', /not JSON/);
+  fires('wrapped answer to a 1.2 request', (a) => ({ native: a }), /the response object is the root/);
+  fires('unwrapped answer to a wrapped 1.0 request', () => undefined, /expects the \{"native":\{...\}\} wrapper/, nativeReq({ native: { ver: '1.0', assets } }));
+  fires('missing link', (a) => { delete a.link; }, /link\.url: required/);
+  fires('unknown asset id', (a) => { a.assets[1].id = 9; }, /9 names no asset/);
+  fires('required asset missing', (a) => { a.assets.shift(); }, /required asset 1 is not answered/);
+  fires('title over len', (a) => { a.assets[0].title.text = 'Far too long'; }, /longer than len 10/);
+  fires('data over len', (a) => { a.assets.push({ id: 3, data: { value: 'Too long' } }); }, /data\.value: longer than len 5/);
+  fires('image under wmin', (a) => { a.assets[1].img.w = 99; }, /img\.w: 99 is under the minimum 100/);
+  fires('wrong kind for the id', (a) => { a.assets[1] = { id: 2, title: { text: 'x' } }; }, /asset 2 asks for an image/);
+  fires('imptrackers when eventtrackers were asked', (a) => { a.imptrackers = ['t']; }, /imptrackers: the request lists eventtrackers/);
+  fires('a method the request does not list', (a) => { a.eventtrackers[0].method = 2; }, /event 1 method 2 is not among/);
+  fires('eventtrackers the request never asked for', () => undefined, /eventtrackers: the request lists none/, nativeReq({ ver: '1.2', assets }));
+  t.end();
+});
+
+t.test('a bid through a floored deal answers to the deal floor, not the imp floor', (t) => {
+  const dreq: BidRequest = { id: 'r', imp: [{ id: '1', video: {}, bidfloor: 3.5, pmp: { deals: [{ id: 'd', bidfloor: 2.5 }, { id: 'free' }] } }] };
+  const res = (price: number, dealid?: string) => ({ id: 'r', seatbid: [{ bid: [{ id: 'b', impid: '1', price, mtype: 2, ...(dealid ? { dealid } : {}) }] }] });
+  t.same(checkResponseForRequest(dreq, res(3, 'd')), [], 'above the deal floor, below the imp floor');
+  t.match(checkResponseForRequest(dreq, res(2, 'd')).join(), /below the deal bidfloor 2.5/);
+  t.match(checkResponseForRequest(dreq, res(3)).join(), /below the imp bidfloor 3.5/, 'open auction');
+  t.match(checkResponseForRequest(dreq, res(3, 'free')).join(), /below the imp bidfloor 3.5/, 'a deal without a floor keeps the imp floor');
+  t.end();
+});

@@ -25,14 +25,15 @@ interface Call {
   words: Float64Array;
   resolve: (b: ArrayBuffer) => void;
   reject: (e: Error) => void;
+  signal?: AbortSignal;
 }
 
 /** A pool whose tasks finish only when the test says so. */
 class FakePool implements PoolRunner {
   readonly calls: Call[] = [];
   constructor(readonly capacity: number) {}
-  run(task: ArrayBuffer): Promise<ArrayBuffer> {
-    return new Promise((resolve, reject) => this.calls.push({ words: new Float64Array(task), resolve, reject }));
+  run(task: ArrayBuffer, signal?: AbortSignal): Promise<ArrayBuffer> {
+    return new Promise((resolve, reject) => this.calls.push({ words: new Float64Array(task), resolve, reject, signal }));
   }
 }
 
@@ -320,29 +321,115 @@ t.test('a job pending longer than maxQueueDelayMs is shed as overloaded by the s
   d.close();
 });
 
-t.test('an in-flight job past hardTimeoutMs is answered tmax_exceeded once; the late reply only frees', async (t) => {
-  const { pool, d, job, sink, slab, frees } = setup(1, { hardTimeoutMs: 40 });
+t.test('a worker stuck past hardTimeoutMs is aborted: worker_failed at once, regions freed once it has stopped', async (t) => {
+  // Timeouts leave room for a loaded machine: dispatch must come within half of it.
+  const { pool, d, job, sink, slab, frees } = setup(1, { hardTimeoutMs: 100 });
   const a = job('a');
   const b = job('b');
   d.submit(a);
   d.submit(b);
   await tick();
+  const call = pool.calls[0];
+  t.ok(call.signal, 'a pool run carries an abort signal');
   await sleep(15);
   t.equal(sink.events.length, 0, 'not before the hard timeout');
-  await sleep(60);
+  t.equal(call.signal!.aborted, false);
+  await sleep(150);
   t.same(sink.events.map((e) => [e.job.name, e.kind === 'noBid' ? e.reason : e.kind]), [
-    ['a', NoBidReason.TmaxExceeded],
-    ['b', NoBidReason.TmaxExceeded],
+    ['a', NoBidReason.WorkerFailed],
+    ['b', NoBidReason.WorkerFailed],
   ]);
-  t.same(frees, [], 'the worker may still read the bodies: regions kept until the reply');
+  t.equal(call.signal!.aborted, true, 'the run was aborted (its worker terminated)');
+  t.equal(d.inFlightBatches(), 0, 'the batch no longer holds a worker slot');
+  t.same(frees, [], 'the worker may still read the bodies: regions kept until the run settles');
   t.equal(slab.inUse(), 1);
-  reply(pool.calls[0]);
+  call.reject(new Error('aborted'));
   await tick();
-  t.equal(sink.events.length, 2, 'the late reply is not answered again');
-  t.same(frees.slice().sort(), [a.offset, b.offset].sort());
+  t.equal(sink.events.length, 2, 'the rejection answers nothing again');
+  t.same(frees.slice().sort(), [a.offset, b.offset].sort(), 'each region freed once');
   t.equal(slab.inUse(), 0);
   await sleep(15);
   t.equal(sink.events.length, 2, 'later sweeps do not answer again');
+  d.close();
+});
+
+t.test('a late reply from an aborted run only frees', async (t) => {
+  const { pool, d, job, sink, slab, frees } = setup(1, { hardTimeoutMs: 100 });
+  const a = job('a');
+  d.submit(a);
+  await tick();
+  await sleep(150);
+  t.same(sink.of('a').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.WorkerFailed]);
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(sink.of('a').length, 1, 'answered once');
+  t.same(frees, [a.offset]);
+  t.equal(slab.inUse(), 0);
+  d.close();
+});
+
+t.test('after an abort, what waits goes to the pool again (the replacement worker)', async (t) => {
+  const { pool, d, job, sink } = setup(1, { hardTimeoutMs: 60 });
+  d.submit(job('stuck'));
+  await tick();
+  await sleep(30); // 'waiting' is then well inside its own hard timeout when the pool takes it
+  const waiting = job('waiting');
+  d.submit(waiting);
+  await tick();
+  t.equal(pool.calls.length, 1, 'the one worker slot is taken');
+  const until = monoNowMs() + 200;
+  while (pool.calls.length < 2 && monoNowMs() < until) await sleep(2);
+  t.equal(pool.calls.length, 2, 'dispatched once the stuck batch was abandoned, before its run settled');
+  t.same(taskIds(pool.calls[1]), [0]);
+  reply(pool.calls[1]);
+  await tick();
+  t.same(sink.of('waiting').map((e) => e.kind), ['answer']);
+  d.close();
+});
+
+t.test('a request already old when dispatched gets tmax_exceeded, and its healthy worker is not aborted at once', async (t) => {
+  const hardTimeoutMs = 200;
+  const { pool, d, job, sink, slab } = setup(1, { hardTimeoutMs });
+  const old = job('old', 100, monoNowMs() - hardTimeoutMs - 20);
+  d.submit(old);
+  await tick();
+  await sleep(40);
+  t.same(sink.of('old').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.TmaxExceeded]);
+  t.equal(pool.calls[0].signal!.aborted, false, 'the worker has held it for less than half the hard timeout');
+  t.equal(slab.inUse(), 1, 'region kept while the worker may read it');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(slab.inUse(), 0);
+  t.equal(sink.of('old').length, 1);
+  d.close();
+});
+
+t.test('an inline-lane batch past hardTimeoutMs is answered tmax_exceeded; nothing to abort, regions kept', async (t) => {
+  // The lane runs on the dispatcher's thread: a lane that never returns stands for one
+  // stuck in an await (a session.run that does not settle).
+  class StuckLane implements LaneRunner {
+    idle = true;
+    maxBatch = 8;
+    finish: ((b: ArrayBuffer) => void) | null = null;
+    run(): Promise<ArrayBuffer> {
+      this.idle = false;
+      return new Promise((resolve) => (this.finish = resolve));
+    }
+  }
+  const lane = new StuckLane();
+  const { d, job, sink, slab } = setup(1, { hardTimeoutMs: 30 }, lane);
+  d.submit(job('a'));
+  await tick();
+  await sleep(60);
+  t.same(sink.of('a').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.TmaxExceeded]);
+  t.equal(slab.inUse(), 1, 'kept until the lane returns');
+  const w = new ReplyWriter();
+  w.begin();
+  w.add(0, 200, 0, 'late');
+  lane.finish!(w.finish(0, 1, 2));
+  await tick();
+  t.equal(slab.inUse(), 0);
+  t.equal(sink.of('a').length, 1);
   d.close();
 });
 

@@ -1,0 +1,169 @@
+/**
+ * The front end's handle on the operations listener: starts the operations thread
+ * (ops.worker.ts), answers its refresh requests, publishes readiness and draining, and
+ * closes it last in a drain. The only work the bidding loop does for a scrape is
+ * `onRefresh`, at most once per kRefreshMaxAgeMs however many calls arrive: its gauges
+ * published (about 0.1 ms) and, for /debug/latency, a copy of the latency histograms
+ * into the shared snapshot buffer (about 0.07 ms).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { projectRoot } from '../config/config';
+import { allocateLatencySnapshot, type StageLatency } from '../metrics/latency';
+import type { PoolGauges } from '../metrics/registry';
+import { monoNowMs } from '../util/clock';
+import { allocateFrontBlock, FrontGaugePublisher, kStateDraining, kStateExitDone, kStateExitRequested, kStateReady, stateWords } from './front-block';
+import { kExitHandshakeMs, type FrontMessage, type OpsInit, type OpsMessage } from './ops-protocol';
+
+export interface OpsListenerOptions {
+  host: string;
+  port: number;
+  metrics: SharedArrayBuffer;
+  model: { name: string; version: string };
+  gauges: PoolGauges;
+  latency: StageLatency;
+  /** Where an operations-thread failure is reported (it is never thrown into the bidding loop). */
+  onFailure?: (message: string) => void;
+}
+
+/** A start-up failure of the operations listener, with a stable code. */
+export class OpsStartError extends Error {
+  constructor(
+    readonly code: 'OPS_WORKER_NOT_BUILT' | 'OPS_LISTEN_FAILED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function opsWorkerFile(): string {
+  const file = resolve(projectRoot(), 'dist/src/ops/ops.worker.js');
+  if (!existsSync(file)) throw new OpsStartError('OPS_WORKER_NOT_BUILT', `${file} is missing: run \`npm run build\` first`);
+  return file;
+}
+
+export class OpsListener {
+  /** The operations port (the one bound when options.port is 0). */
+  port = 0;
+  private readonly worker: Worker;
+  private readonly state: Int32Array;
+  private readonly snapshot: SharedArrayBuffer;
+  private readonly publisher: FrontGaugePublisher;
+  private readonly exited: Promise<number>;
+  private readonly listening: Promise<number>;
+  private running = true;
+  private closing: Promise<void> | null = null;
+  private readonly onProcessExit = (): void => {
+    if (this.running) exitHandshake(this.state);
+  };
+
+  /** Starts the operations thread; resolves once it listens, rejects (OpsStartError) when it cannot. */
+  static async start(options: OpsListenerOptions): Promise<OpsListener> {
+    const ops = new OpsListener(options);
+    try {
+      ops.port = await ops.listening;
+    } catch (err) {
+      // The thread ends by itself after a failed listen or an error; wait so nothing outlives start.
+      await ops.exited;
+      throw err;
+    }
+    // From here on the bidder's own handles keep the process alive, not this thread.
+    ops.worker.unref();
+    return ops;
+  }
+
+  private constructor(private readonly options: OpsListenerOptions) {
+    const file = opsWorkerFile();
+    const front = allocateFrontBlock();
+    this.state = stateWords(front);
+    this.snapshot = allocateLatencySnapshot();
+    const init: OpsInit = { host: options.host, port: options.port, metrics: options.metrics, front, latency: this.snapshot, model: options.model };
+    this.worker = new Worker(file, { workerData: init });
+    this.publisher = new FrontGaugePublisher(front, options.gauges);
+    // Once now, while nothing is served yet: the gauges are valid before the first scrape,
+    // and the first refresh does not pay for cold pages and cold code on the bidding loop.
+    this.publisher.publish(0);
+    options.latency.snapshotInto(this.snapshot);
+    // From its first socket on, the thread must close it before the process exits.
+    process.on('exit', this.onProcessExit);
+    this.exited = new Promise((resolveExit) => {
+      this.worker.once('exit', (code) => {
+        this.running = false;
+        process.off('exit', this.onProcessExit);
+        this.publisher.close();
+        // Ended while serving and unasked (a crash the thread could not catch): say so; the
+        // bidder keeps bidding without its operations listener.
+        if (this.closing === null && this.port !== 0 && code !== 0) (options.onFailure ?? reportFailure)(`operations thread exited (${code})`);
+        resolveExit(code);
+      });
+    });
+    this.listening = new Promise((resolvePort, reject) => {
+      this.worker.on('message', (m: OpsMessage) => {
+        switch (m.type) {
+          case 'refresh':
+            this.onRefresh(m.id, m.latency, m.sentAtMs);
+            break;
+          case 'listening':
+            resolvePort(m.port);
+            break;
+          case 'listen-failed':
+            reject(new OpsStartError('OPS_LISTEN_FAILED', m.message));
+            break;
+          case 'failed':
+            (options.onFailure ?? reportFailure)(m.message);
+            break;
+          case 'closed':
+            break;
+        }
+      });
+      this.worker.once('error', (err) => reject(new OpsStartError('OPS_LISTEN_FAILED', `operations thread failed: ${err.message}`)));
+      void this.exited.then((code) => reject(new OpsStartError('OPS_LISTEN_FAILED', `operations thread exited (${code}) before listening`)));
+    });
+  }
+
+  /** readyz on the operations port follows the bidder's readiness. */
+  setReady(): void {
+    Atomics.store(this.state, kStateReady, 1);
+  }
+
+  setDraining(): void {
+    Atomics.store(this.state, kStateDraining, 1);
+  }
+
+  /** Closes the listener (its sockets, then its thread); idempotent. */
+  close(): Promise<void> {
+    if (this.closing === null) {
+      if (this.running) {
+        // Held again so that a drain waiting on the thread keeps the process alive until it ends.
+        this.worker.ref();
+        this.worker.postMessage({ type: 'close' } satisfies FrontMessage);
+      }
+      this.closing = this.exited.then(() => undefined);
+    }
+    return this.closing;
+  }
+
+  /** The bidding loop's whole share of a scrape. */
+  private onRefresh(id: number, latency: boolean, sentAtMs: number): void {
+    this.publisher.publish(monoNowMs() - sentAtMs);
+    if (latency) this.options.latency.snapshotInto(this.snapshot);
+    this.worker.postMessage({ type: 'refreshed', id, latency } satisfies FrontMessage);
+  }
+}
+
+function reportFailure(message: string): void {
+  process.stderr.write(`bidder: operations listener failed: ${message}\n`);
+}
+
+/**
+ * The process is exiting (process.exit, or its loop emptied) with the operations thread
+ * still running. The runtime is about to stop the thread, and a thread stopped with an
+ * open uWS socket aborts the process; so ask it to close its sockets and wait (briefly,
+ * blocking: 'exit' listeners must be synchronous) until it has.
+ */
+function exitHandshake(state: Int32Array): void {
+  Atomics.store(state, kStateExitRequested, 1);
+  Atomics.notify(state, kStateExitRequested);
+  Atomics.wait(state, kStateExitDone, 0, kExitHandshakeMs);
+}

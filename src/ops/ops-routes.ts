@@ -1,0 +1,99 @@
+/**
+ * The operations listener's routes, served in the operations thread: health, readiness,
+ * the Prometheus exposition and the latency report. Same uWS rules as the bidding
+ * server: onAborted before anything asynchronous, every later write corked.
+ */
+import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Registry } from 'prom-client';
+import { errorBody, requestError, type ErrorCode } from '../errors';
+import type { FrontBlockReader } from './front-block';
+import type { FrontRefresher } from './front-refresher';
+
+const STATUS_LINE: Record<number, string> = {
+  200: '200 OK',
+  404: '404 Not Found',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+const kText = 'text/plain';
+const kJson = 'application/json';
+
+export interface OpsRouteDeps {
+  registry: Registry;
+  front: FrontBlockReader;
+  refresher: FrontRefresher;
+}
+
+/** Writes one answer, corked; a no-op once the client went away. */
+class Answer {
+  aborted = false;
+  constructor(private readonly res: HttpResponse) {
+    res.onAborted(() => {
+      this.aborted = true;
+    });
+  }
+
+  send(status: number, contentType: string, body: string): void {
+    if (this.aborted) return;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_LINE[status]).writeHeader('content-type', contentType).end(body);
+    });
+  }
+
+  error(code: ErrorCode): void {
+    const e = requestError(code);
+    this.send(e.status, kJson, errorBody(e));
+  }
+}
+
+export function addOpsRoutes(app: TemplatedApp, deps: OpsRouteDeps): void {
+  const { registry, front, refresher } = deps;
+
+  app.get('/healthz', (res) => {
+    res.writeStatus(STATUS_LINE[200]).writeHeader('content-type', kText).end('ok\n');
+  });
+
+  app.get('/readyz', (res) => {
+    const draining = front.draining();
+    if (!draining && front.ready()) {
+      res.writeStatus(STATUS_LINE[200]).writeHeader('content-type', kText).end('ready\n');
+    } else {
+      res.writeStatus(STATUS_LINE[503]).writeHeader('content-type', kText).end(draining ? 'draining\n' : 'warming\n');
+    }
+  });
+
+  app.get('/metrics', (res) => {
+    const answer = new Answer(res);
+    // Served from the last published gauges when the front end is too busy to answer.
+    refresher
+      .refresh(false)
+      .then(() => registry.metrics())
+      .then(
+        (text) => answer.send(200, registry.contentType, text),
+        () => answer.error('INTERNAL'),
+      );
+  });
+
+  app.get('/debug/latency', (res, req) => {
+    const json = req.getQuery('format') === 'json';
+    const answer = new Answer(res);
+    refresher.refresh(true).then(
+      () => {
+        // Before the first snapshot arrives there is nothing true to show.
+        if (!refresher.hasLatency) return answer.error('NOT_READY');
+        try {
+          if (json) answer.send(200, kJson, JSON.stringify(refresher.report.toJSON()));
+          else answer.send(200, kText, refresher.report.toText());
+        } catch {
+          answer.error('INTERNAL');
+        }
+      },
+      () => answer.error('INTERNAL'),
+    );
+  });
+
+  app.any('/*', (res) => {
+    const e = requestError('NOT_FOUND');
+    res.writeStatus(STATUS_LINE[404]).writeHeader('content-type', kJson).end(errorBody(e));
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * Entry point of the operations thread: its own uWebSockets.js app on server.opsHost:
+ * server.opsPort, serving /healthz, /readyz, /metrics and /debug/latency off the bidding
+ * loop (ops-routes.ts).
+ *
+ * A worker thread that ends while a uWS socket is open aborts the whole process (libuv
+ * refuses to close a loop with live handles), so every way out closes the sockets first:
+ * a `close` message (the drain), the exit hand-shake (the process exits while this
+ * thread still runs: front-block.ts kStateExitRequested), and an error that escapes a
+ * handler (caught here rather than left to end the thread).
+ */
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { us_listen_socket } from 'uWebSockets.js';
+import { ALL_ERROR_CODES } from '../errors';
+import { buildMetricsLayout, OutcomeTable } from '../metrics/definitions';
+import { createRegistry } from '../metrics/registry';
+import { kMaxSlots } from '../metrics/shared-metrics';
+import { loadNativeUws } from '../server/uws';
+import { monoNowMs } from '../util/clock';
+import { FrontBlockReader, kStateExitDone, kStateExitRequested, stateWords } from './front-block';
+import { FrontRefresher } from './front-refresher';
+import type { FrontMessage, OpsInit, OpsMessage } from './ops-protocol';
+import { addOpsRoutes } from './ops-routes';
+
+/**
+ * Nice value of this thread (Linux: per thread). When cores are short the kernel then
+ * runs the bidding threads first: the thread that renders a scrape and wakes up on every
+ * call no longer preempts the bidding loop (on 2 busy cores it did, for milliseconds).
+ * Under full load the operations answers slow down instead; the bidding does not.
+ * This thread uses no libuv thread-pool work (which would inherit the value).
+ */
+const kOpsThreadNice = 10;
+
+const port = parentPort!;
+const init = workerData as OpsInit;
+try {
+  setPriority(kOpsThreadNice);
+} catch {
+  // Not permitted or not supported here: the listener works the same, at normal priority.
+}
+const post = (m: OpsMessage): void => port.postMessage(m);
+
+const uws = loadNativeUws();
+const layout = buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots - 1);
+const front = new FrontBlockReader(init.front);
+const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime);
+const refresher = new FrontRefresher({ post, snapshot: init.latency, now: monoNowMs });
+const app = uws.App();
+addOpsRoutes(app, { registry, front, refresher });
+
+let listenSocket: us_listen_socket | null = null;
+let closed = false;
+const state = stateWords(init.front);
+
+/** Closes the listen socket and every connection; synchronous, idempotent. */
+function closeSockets(): void {
+  if (closed) return;
+  closed = true;
+  if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
+  listenSocket = null;
+  // Closes every open connection too (not in the typings of this uWS build).
+  (app as unknown as { close?: () => void }).close?.();
+}
+
+function end(): void {
+  closeSockets();
+  port.close();
+}
+
+port.on('message', (m: FrontMessage) => {
+  if (m.type === 'refreshed') refresher.onRefreshed(m.id, m.latency);
+  else if (m.type === 'close') {
+    closeSockets();
+    post({ type: 'closed' });
+    end();
+  }
+});
+
+// The process is exiting with this thread still running: close the sockets before the
+// runtime stops the thread, and say so (the front end waits on kStateExitDone).
+type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+const onExitRequested = (): void => {
+  closeSockets();
+  Atomics.store(state, kStateExitDone, 1);
+  Atomics.notify(state, kStateExitDone);
+};
+const exitWait = waitAsync(state, kStateExitRequested, 0);
+if (exitWait.async) void (exitWait.value as Promise<string>).then(onExitRequested);
+else onExitRequested();
+
+process.on('uncaughtException', (err) => {
+  if (!closed) post({ type: 'failed', message: err.stack ?? err.message });
+  end();
+});
+
+app.listen(init.host, init.port, (socket) => {
+  if (!socket) {
+    post({ type: 'listen-failed', message: `cannot listen on ${init.host}:${init.port}` });
+    end();
+    return;
+  }
+  if (closed) {
+    // Asked to close (exit hand-shake) while the listen was under way.
+    uws.us_listen_socket_close(socket);
+    return;
+  }
+  listenSocket = socket;
+  post({ type: 'listening', port: uws.us_socket_local_port(socket as never) });
+  // One round trip now, during start-up: the first refresh's cold code then runs before the
+  // bidding loop has traffic, not inside the first scrape.
+  void refresher.refresh(true);
+});
