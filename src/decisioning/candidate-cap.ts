@@ -24,12 +24,16 @@
  * first, as they do in pickBest.
  */
 import type { Candidate } from './campaign-types';
+import { priceCandidate } from './pricing';
+
+/** The CTR no prediction exceeds: priced at it, a candidate is worth the most it can be. */
+const kMaxCtr = 1;
 
 /** The most `c` can be worth per thousand, in USD, whatever the CTR (before rounding). */
 function valueUpperBound(c: Candidate): number {
   const campaign = c.campaign;
   const goal = campaign.goal;
-  const value = goal.type === 'CPC' ? campaign.maxCpmUsd : goal.cpmUsd;
+  const value = goal.type === 'CPC' ? goal.cpcUsd * 1000 * kMaxCtr : goal.cpmUsd;
   return value > campaign.maxCpmUsd ? campaign.maxCpmUsd : value;
 }
 
@@ -44,20 +48,13 @@ export function priceUpperBound(c: Candidate): number {
 }
 
 /**
- * False when priceCandidate returns 0 for `c` at every CTR: its value bound is not
- * positive, or it cannot reach the floor that governs it (the deal's own floor, else the
- * imp's `impFloor`, `impFloorRate` units per USD), or it is a fixed-price deal without a
- * price. The same tests, in the same order, as pricing.ts.
+ * False when priceCandidate returns 0 for `c` at every CTR: priced at the highest CTR
+ * there is, it still does not reach the floor that governs it (the deal's own floor, else
+ * the imp's `impFloor`, `impFloorRate` units per USD), or it is a fixed-price deal without
+ * a price. Asked of pricing.ts itself, so the two can never disagree on the floor rule.
  */
 export function canReachFloor(c: Candidate, impFloor: number, impFloorRate: number): boolean {
-  const value = valueUpperBound(c);
-  if (!(value > 0)) return false;
-  const dealFloor = c.dealFloor ?? 0;
-  const ownFloor = dealFloor > 0;
-  if (c.fixedPrice === true && !ownFloor) return false;
-  const floor = ownFloor ? dealFloor : impFloor > 0 ? impFloor : 0;
-  const floorRate = ownFloor ? (c.dealFloorRate ?? 1) : impFloorRate;
-  return !(floor > 0) || value * floorRate >= floor;
+  return priceCandidate(c, kMaxCtr, impFloor, impFloorRate) > 0;
 }
 
 /** Candidates dropped in the last request, by why (the stage label of the counter). */

@@ -146,9 +146,10 @@ export class OpsListener {
 
   /** The bidding loop's whole share of a scrape. */
   private onRefresh(id: number, latency: boolean, sentAtMs: number): void {
-    this.publisher.publish(monoNowMs() - sentAtMs);
+    const takenAtMs = monoNowMs();
+    this.publisher.publish(takenAtMs - sentAtMs);
     if (latency) this.options.latency.snapshotInto(this.snapshot);
-    this.worker.postMessage({ type: 'refreshed', id, latency } satisfies FrontMessage);
+    this.worker.postMessage({ type: 'refreshed', id, latency, takenAtMs } satisfies FrontMessage);
   }
 }
 

@@ -38,7 +38,8 @@ export type OpsMessage =
 
 /** Front end → operations thread. */
 export type FrontMessage =
-  | { type: 'refreshed'; id: number; latency: boolean }
+  /** `takenAtMs` (monoNowMs): when the gauges and snapshot were written, the age that counts. */
+  | { type: 'refreshed'; id: number; latency: boolean; takenAtMs: number }
   | { type: 'close' };
 
 /** A snapshot younger than this is reused: a storm of calls costs the bidding loop one copy per interval. */

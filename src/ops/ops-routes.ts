@@ -17,6 +17,8 @@ const STATUS_LINE: Record<number, string> = {
 };
 const kText = 'text/plain';
 const kJson = 'application/json';
+/** How old the histograms shown are: at most kRefreshMaxAgeMs unless the bidding loop was stalled. */
+const kSnapshotAgeHeader = 'x-snapshot-age-ms';
 
 export interface OpsRouteDeps {
   registry: Registry;
@@ -33,10 +35,12 @@ class Answer {
     });
   }
 
-  send(status: number, contentType: string, body: string): void {
+  send(status: number, contentType: string, body: string, snapshotAgeMs = -1): void {
     if (this.aborted) return;
     this.res.cork(() => {
-      this.res.writeStatus(STATUS_LINE[status]).writeHeader('content-type', contentType).end(body);
+      this.res.writeStatus(STATUS_LINE[status]).writeHeader('content-type', contentType);
+      if (snapshotAgeMs >= 0) this.res.writeHeader(kSnapshotAgeHeader, String(Math.round(snapshotAgeMs)));
+      this.res.end(body);
     });
   }
 
@@ -67,6 +71,7 @@ export function addOpsRoutes(app: TemplatedApp, deps: OpsRouteDeps): void {
     // Served from the last published gauges when the front end is too busy to answer.
     refresher
       .refresh(false)
+      // Rendered per call: the counters (shared memory) are live, only the gauges are reused.
       .then(() => registry.metrics())
       .then(
         (text) => answer.send(200, registry.contentType, text),
@@ -82,8 +87,9 @@ export function addOpsRoutes(app: TemplatedApp, deps: OpsRouteDeps): void {
         // Before the first snapshot arrives there is nothing true to show.
         if (!refresher.hasLatency) return answer.error('NOT_READY');
         try {
-          if (json) answer.send(200, kJson, JSON.stringify(refresher.report.toJSON()));
-          else answer.send(200, kText, refresher.report.toText());
+          const age = refresher.latencyAgeMs();
+          if (json) answer.send(200, kJson, JSON.stringify(refresher.report.toJSON()), age);
+          else answer.send(200, kText, refresher.report.toText(), age);
         } catch {
           answer.error('INTERNAL');
         }

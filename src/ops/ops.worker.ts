@@ -10,7 +10,7 @@
  * handler (caught here rather than left to end the thread).
  */
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, OutcomeTable } from '../metrics/definitions';
@@ -25,12 +25,12 @@ import { addOpsRoutes } from './ops-routes';
 
 /**
  * Nice value of this thread (Linux: per thread). When cores are short the kernel then
- * runs the bidding threads first: the thread that renders a scrape and wakes up on every
+ * favours the bidding threads: the thread that renders a scrape and is woken on every
  * call no longer preempts the bidding loop (on 2 busy cores it did, for milliseconds).
- * Under full load the operations answers slow down instead; the bidding does not.
- * This thread uses no libuv thread-pool work (which would inherit the value).
+ * Moderate, not 19: under full load the operations answers slow down, and metrics are
+ * wanted most then. This thread queues no libuv thread-pool work (which would inherit it).
  */
-const kOpsThreadNice = 10;
+const kOpsThreadNice = 5;
 
 const port = parentPort!;
 const init = workerData as OpsInit;
@@ -45,7 +45,7 @@ const uws = loadNativeUws();
 const layout = buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots - 1);
 const front = new FrontBlockReader(init.front);
 const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime);
-const refresher = new FrontRefresher({ post, snapshot: init.latency, now: monoNowMs });
+const refresher = new FrontRefresher({ post, snapshot: init.latency, now: monoNowMs, drainPending });
 const app = uws.App();
 addOpsRoutes(app, { registry, front, refresher });
 
@@ -68,14 +68,20 @@ function end(): void {
   port.close();
 }
 
-port.on('message', (m: FrontMessage) => {
-  if (m.type === 'refreshed') refresher.onRefreshed(m.id, m.latency);
+function onMessage(m: FrontMessage): void {
+  if (m.type === 'refreshed') refresher.onRefreshed(m.id, m.latency, m.takenAtMs);
   else if (m.type === 'close') {
     closeSockets();
     post({ type: 'closed' });
     end();
   }
-});
+}
+port.on('message', onMessage);
+
+function drainPending(): void {
+  if (closed) return;
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) onMessage(m.message as FrontMessage);
+}
 
 // The process is exiting with this thread still running: close the sockets before the
 // runtime stops the thread, and say so (the front end waits on kStateExitDone).
@@ -110,5 +116,5 @@ app.listen(init.host, init.port, (socket) => {
   post({ type: 'listening', port: uws.us_socket_local_port(socket as never) });
   // One round trip now, during start-up: the first refresh's cold code then runs before the
   // bidding loop has traffic, not inside the first scrape.
-  void refresher.refresh(true);
+  refresher.warmUp();
 });

@@ -15,6 +15,7 @@
  *
  * Slot layout (Int32 words): [kSlotSeq, kSlotKeyHi, kSlotKeyLo, kSlotValue].
  */
+import { fmix32 } from '../features/hash';
 
 export const kSlotSeq = 0;
 export const kSlotKeyHi = 1;
@@ -41,16 +42,6 @@ export function allocateConsentTable(entries: number): SharedArrayBuffer {
   return new SharedArrayBuffer(consentTableSlots(entries) * kBytesPerSlot);
 }
 
-/** murmur3 fmix32: spreads the hash over the low bits that pick the home slot. */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 export class ConsentTable {
   private readonly words: Int32Array;
   private readonly mask: number;
@@ -71,7 +62,7 @@ export class ConsentTable {
   /** The value stored for (hi, lo), or kTableMiss. */
   lookup(hi: number, lo: number): number {
     const w = this.words;
-    const home = mix(hi ^ lo);
+    const home = fmix32(hi ^ lo);
     for (let p = 0; p < kMaxProbes; p++) {
       const base = ((home + p) & this.mask) * kSlotWords;
       for (let attempt = 0; attempt < kReadAttempts; attempt++) {
@@ -95,7 +86,7 @@ export class ConsentTable {
    */
   publish(hi: number, lo: number, value: number): boolean {
     const w = this.words;
-    const home = mix(hi ^ lo);
+    const home = fmix32(hi ^ lo);
     for (let p = 0; p < kMaxProbes; p++) {
       const base = ((home + p) & this.mask) * kSlotWords;
       const seq = Atomics.load(w, base + kSlotSeq);

@@ -45,9 +45,11 @@ t.test('/metrics and /debug/latency answer on the operations port and are 404 on
   t.ok((sampleValue(metrics.body, 'bidder_requests_total', { outcome: 'bid', reason: 'none' }) ?? 0) >= 20, 'counts the bids');
   const json = await send(b.opsPort, 'GET', '/debug/latency?format=json');
   t.match(String(json.headers['content-type']), /application\/json/);
+  const age = Number(json.headers['x-snapshot-age-ms']);
+  t.ok(age >= 0 && age <= 1_000, `x-snapshot-age-ms: ${json.headers['x-snapshot-age-ms']}`);
   const stats = JSON.parse(json.body) as Record<string, { count: number }>;
   t.same(Object.keys(stats), [...STAGES], 'every stage');
-  t.ok(stats.total.count >= 20, `total count ${stats.total.count}`);
+  t.ok(stats.total.count >= 20, `total count ${stats.total.count} (${json.body.slice(0, 300)})`);
   const text = await send(b.opsPort, 'GET', '/debug/latency');
   t.match(String(text.headers['content-type']), /text\/plain/);
   t.match(text.body, /## stage=total\n\s+Value\s+Percentile/, 'the HDR distribution');

@@ -10,11 +10,11 @@ import type { OpsMessage } from '../../src/ops/ops-protocol';
 
 type Request = Extract<OpsMessage, { type: 'refresh' }>;
 
-function setup(timeoutMs = 1_000) {
+function setup(timeoutMs = 1_000, drainPending?: () => void) {
   let now = 1_000;
   const posted: Request[] = [];
   const snapshot = allocateLatencySnapshot();
-  const refresher = new FrontRefresher({ post: (m) => posted.push(m), snapshot, now: () => now, maxAgeMs: 100, timeoutMs });
+  const refresher = new FrontRefresher({ post: (m) => posted.push(m), snapshot, now: () => now, maxAgeMs: 100, timeoutMs, drainPending });
   return {
     refresher,
     posted,
@@ -22,11 +22,11 @@ function setup(timeoutMs = 1_000) {
     advance: (ms: number) => {
       now += ms;
     },
-    /** The front end's side: answer the last request (copying `latency` when asked). */
-    answer: (latency?: StageLatency) => {
+    /** The front end's side: answer the last request (copying `latency` when asked), taken `agoMs` ago. */
+    answer: (latency?: StageLatency, agoMs = 0) => {
       const r = posted[posted.length - 1];
       if (r.latency && latency) latency.snapshotInto(snapshot);
-      refresher.onRefreshed(r.id, r.latency);
+      refresher.onRefreshed(r.id, r.latency, now - agoMs);
     },
   };
 }
@@ -92,7 +92,46 @@ t.test('a stalled front end: calls resolve false after the timeout, with no seco
 t.test('answers to anything but the outstanding request are ignored', async (t) => {
   const s = setup(30);
   const a = s.refresher.refresh(true);
-  s.refresher.onRefreshed(s.posted[0].id + 1, true);
+  s.refresher.onRefreshed(s.posted[0].id + 1, true, 1_000);
   t.notOk(s.refresher.hasLatency, 'a stray answer loads nothing');
   t.equal(await a, false);
+});
+
+t.test('an answer read late is as old as when the front end took it', async (t) => {
+  const s = setup();
+  const first = s.refresher.refresh(true);
+  // Taken 150 ms ago (this thread was starved meanwhile): it answers the waiting call...
+  s.answer(new StageLatency(), 150);
+  t.equal(await first, true);
+  // ...but is too old to be reused by the next one.
+  const next = s.refresher.refresh(true);
+  t.equal(s.posted.length, 2, 'a new snapshot is asked for');
+  s.answer(new StageLatency());
+  t.equal(await next, true);
+});
+
+t.test('before giving up, a timeout reads an answer already queued behind it', async (t) => {
+  let queued: (() => void) | null = null;
+  const s = setup(30, () => queued?.());
+  const l = new StageLatency();
+  l.record(4, 2);
+  const call = s.refresher.refresh(true);
+  // The answer arrived but this thread has not read it yet (its timers run first).
+  queued = () => s.answer(l);
+  t.equal(await call, true, 'answered fresh, not from the previous values');
+  t.equal(s.refresher.report.toJSON().total.count, 1);
+});
+
+t.test('the start-up warm-up round trip refreshes nothing', async (t) => {
+  const s = setup();
+  s.refresher.warmUp();
+  t.equal(s.posted.length, 1);
+  t.equal(s.posted[0].latency, true, 'it runs the snapshot path');
+  const joined = s.refresher.refresh(true);
+  s.answer(new StageLatency());
+  t.notOk(s.refresher.hasLatency, 'no snapshot counted');
+  t.equal(s.posted.length, 2, 'a call that waited on it asks again');
+  s.answer(new StageLatency());
+  t.equal(await joined, true);
+  t.ok(s.refresher.hasLatency);
 });
