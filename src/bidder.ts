@@ -147,6 +147,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       maxQueueDelayMs: config.pool.maxQueueDelayMs,
       hardTimeoutMs: config.server.hardTimeoutMs,
       inlineMaxUtilization: config.pool.inlineMaxUtilization,
+      heavyBodyBytes: config.pool.heavyBodyBytes,
     },
     lane,
     new LoopLoad(),

@@ -67,6 +67,13 @@ export interface PoolConfig {
    * sawtooth that climbs for minutes (bench/soak.ts).
    */
   workerYoungGenerationMb: number;
+  /**
+   * A body at least this large (gzip: inflated, from its trailer) is heavy: it waits in
+   * its own queue, never shares a batch with light requests nor runs in the inline lane,
+   * and heavy batches hold all pool slots but one, so a few expensive requests cannot
+   * take every worker from the cheap ones. 0: no request is heavy.
+   */
+  heavyBodyBytes: number;
 }
 
 export interface BiddingConfig {
@@ -150,6 +157,7 @@ export function defaultConfig(root = projectRoot()): BidderConfig {
       slabSegments: 32,
       atomics: 'sync',
       workerYoungGenerationMb: 6,
+      heavyBodyBytes: 16 * 1024,
     },
     bidding: {
       tmaxMarginMs: 10,
@@ -197,6 +205,7 @@ export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
   BIDDER_POOL_SLAB_SEGMENTS: { path: 'pool.slabSegments', kind: 'int' },
   BIDDER_POOL_ATOMICS: { path: 'pool.atomics', kind: 'atomics' },
   BIDDER_POOL_WORKER_YOUNG_GENERATION_MB: { path: 'pool.workerYoungGenerationMb', kind: 'int' },
+  BIDDER_POOL_HEAVY_BODY_BYTES: { path: 'pool.heavyBodyBytes', kind: 'int' },
   BIDDER_TMAX_MARGIN_MS: { path: 'bidding.tmaxMarginMs', kind: 'int' },
   BIDDER_SEAT_ID: { path: 'bidding.seatId', kind: 'string' },
   BIDDER_FX_RATES: { path: 'bidding.fxRates', kind: 'json' },
@@ -316,6 +325,7 @@ export function validateConfig(c: BidderConfig): string[] {
   checkInt(errors, 'pool.slabSegmentBytes', c.pool.slabSegmentBytes, 64 * 1024, 1024 * 1024 * 1024);
   checkInt(errors, 'pool.slabSegments', c.pool.slabSegments, 2, 4_096);
   checkInt(errors, 'pool.workerYoungGenerationMb', c.pool.workerYoungGenerationMb, 0, 1_024);
+  checkInt(errors, 'pool.heavyBodyBytes', c.pool.heavyBodyBytes, 0, 1024 * 1024 * 1024);
   if (typeof c.pool.slabSegmentBytes === 'number' && typeof c.server.maxBodyBytes === 'number' &&
       c.pool.slabSegmentBytes < c.server.maxBodyBytes) {
     errors.push('pool.slabSegmentBytes: must be at least server.maxBodyBytes (a body lives in one segment)');

@@ -24,6 +24,7 @@ import { Encoding } from 'flatbuffers';
 import { kStatusDeferred, readBatchReply, Reply } from '../codec/reply-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
 import { monoNowMs } from '../util/clock';
+import { bodyWeightBytes } from './body-weight';
 import type { LoadProbe } from './loop-load';
 import type { ReceiveSlab } from './receive-slab';
 
@@ -68,6 +69,13 @@ export interface DispatcherOptions {
   maxPendingRequests: number;
   maxQueueDelayMs: number;
   hardTimeoutMs: number;
+  /**
+   * A body this large or larger (gzip: its inflated size, body-weight.ts) is heavy: it
+   * waits in its own queue, never rides with light requests or in the inline lane, and
+   * heavy batches hold at most all but one of the pool's slots. 0 (the default): no
+   * request is heavy.
+   */
+  heavyBodyBytes?: number;
 }
 
 interface Batch<J> {
@@ -80,13 +88,24 @@ interface Batch<J> {
   dispatchedAt: number;
   /** Terminates the worker holding a pool batch; null for the inline lane, which cannot hang apart from this thread. */
   abort: AbortController | null;
+  /** Holds heavy requests only (DispatcherOptions.heavyBodyBytes). */
+  heavy: boolean;
 }
 
 const kSweepIntervalMs = 5;
+/** The bytes of heavy bodies one batch may hold (at least one body, whatever its size). */
+const kHeavyBatchBytes = 256 * 1024;
 
 export class Dispatcher<J extends BidJob> {
   private pending: J[] = [];
   private pendingHead = 0;
+  /** Heavy requests waiting, oldest first (DispatcherOptions.heavyBodyBytes). */
+  private heavy: J[] = [];
+  private heavyHead = 0;
+  /** Weight of each waiting heavy request, by job: read from the slab once at submit. */
+  private readonly heavyWeight = new WeakMap<J, number>();
+  private heavyInFlight = 0;
+  private readonly heavyBodyBytes: number;
   private readonly inFlight = new Set<Batch<J>>();
   private flushScheduled = false;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -107,10 +126,28 @@ export class Dispatcher<J extends BidJob> {
   ) {
     this.sweepTimer = setInterval(() => this.sweep(), kSweepIntervalMs);
     this.sweepTimer.unref();
+    this.heavyBodyBytes = options.heavyBodyBytes ?? 0;
   }
 
+  /** Requests waiting for a worker, light and heavy. */
   pendingCount(): number {
+    return this.lightCount() + this.heavyCount();
+  }
+
+  private lightCount(): number {
     return this.pending.length - this.pendingHead;
+  }
+
+  private heavyCount(): number {
+    return this.heavy.length - this.heavyHead;
+  }
+
+  /**
+   * Heavy batches may hold all of the pool's slots but one, so light requests always find
+   * a worker within a batch's time; with a single slot, heavy and light take turns.
+   */
+  private heavySlots(): number {
+    return Math.max(1, this.pool.capacity - 1);
   }
 
   inFlightBatches(): number {
@@ -123,7 +160,13 @@ export class Dispatcher<J extends BidJob> {
       this.release(job, NoBidReason.Overloaded);
       return;
     }
-    this.pending.push(job);
+    const weight = this.heavyBodyBytes > 0 ? bodyWeightBytes(this.slab.bytes, job.offset, job.length, (job.flags & kFlagGzip) !== 0) : 0;
+    if (this.heavyBodyBytes > 0 && weight >= this.heavyBodyBytes) {
+      this.heavy.push(job);
+      this.heavyWeight.set(job, weight);
+    } else {
+      this.pending.push(job);
+    }
     if (!this.flushScheduled && this.inFlight.size < this.pool.capacity) {
       this.flushScheduled = true;
       setImmediate(this.flushNow);
@@ -147,20 +190,47 @@ export class Dispatcher<J extends BidJob> {
       return;
     }
     const capacity = this.pool.capacity;
-    while (this.pendingCount() > 0 && this.inFlight.size < capacity) {
+    while (this.lightCount() > 0 && this.inFlight.size < capacity) {
       // Spread what is waiting over the workers that are free rather than filling one.
       const free = capacity - this.inFlight.size;
-      const size = Math.min(this.options.maxBatchSize, Math.ceil(this.pendingCount() / free));
+      const size = Math.min(this.options.maxBatchSize, Math.ceil(this.lightCount() / free));
       const jobs: J[] = [];
-      while (jobs.length < size && this.pendingCount() > 0) {
+      while (jobs.length < size && this.lightCount() > 0) {
         const job = this.pending[this.pendingHead++];
         if (job.done) this.slab.free(job.offset); // the client went away while it waited
         else jobs.push(job);
       }
       if (jobs.length > 0) this.dispatch(jobs);
     }
+    this.flushHeavy();
     this.compactPending();
     this.notifyIfIdle();
+  }
+
+  /**
+   * Light requests went first; heavy ones take what is left of the pool, but never its
+   * last slot while it has more than one. A heavy batch is bounded by the bytes of its
+   * bodies (kHeavyBatchBytes), since each such request may cost a full candidate budget.
+   */
+  private flushHeavy(): void {
+    const capacity = this.pool.capacity;
+    while (this.heavyCount() > 0 && this.inFlight.size < capacity && this.heavyInFlight < this.heavySlots()) {
+      const jobs: J[] = [];
+      let bytes = 0;
+      while (this.heavyCount() > 0 && jobs.length < this.options.maxBatchSize) {
+        const job = this.heavy[this.heavyHead];
+        const weight = this.heavyWeight.get(job) ?? job.length;
+        if (jobs.length > 0 && bytes + weight > kHeavyBatchBytes) break;
+        this.heavyHead++;
+        if (job.done) {
+          this.slab.free(job.offset);
+          continue;
+        }
+        jobs.push(job);
+        bytes += weight;
+      }
+      if (jobs.length > 0) this.dispatch(jobs, this.pool, true);
+    }
   }
 
   /**
@@ -171,24 +241,28 @@ export class Dispatcher<J extends BidJob> {
    */
   private takeInline(): boolean {
     const lane = this.lane;
-    if (lane === null || !lane.idle || this.inFlight.size > 0) return false;
+    // Heavy batches in the pool leave it free for light work, so they do not count here;
+    // heavy requests themselves never run on this thread, which serves every connection.
+    if (lane === null || !lane.idle || this.inFlight.size > this.heavyInFlight) return false;
     if (this.load !== null && this.load.value >= this.options.inlineMaxUtilization) return false;
-    const waiting = this.pendingCount();
+    const waiting = this.lightCount();
     if (waiting === 0 || waiting > lane.maxBatch) return false;
     for (let i = this.pendingHead; i < this.pending.length; i++) {
       if ((this.pending[i].flags & ~kFlagGzip) !== 0) return false;
     }
     const jobs: J[] = [];
-    while (this.pendingCount() > 0) {
+    while (this.lightCount() > 0) {
       const job = this.pending[this.pendingHead++];
       if (job.done) this.slab.free(job.offset);
       else jobs.push(job);
     }
     if (jobs.length > 0) this.dispatch(jobs, lane);
+    // Heavy requests still go to the pool's free slots meanwhile.
+    this.flushHeavy();
     return true;
   }
 
-  private dispatch(jobs: J[], runner: PoolRunner | LaneRunner = this.pool): void {
+  private dispatch(jobs: J[], runner: PoolRunner | LaneRunner = this.pool, heavy = false): void {
     const now = monoNowMs();
     const words = writeTask(jobs, now);
     let oldestArrivedAt = now;
@@ -197,16 +271,22 @@ export class Dispatcher<J extends BidJob> {
     }
     const inline = runner === this.lane;
     const abort = inline ? null : new AbortController();
-    const batch: Batch<J> = { jobs, oldestArrivedAt, inline, dispatchedAt: now, abort };
+    const batch: Batch<J> = { jobs, oldestArrivedAt, inline, dispatchedAt: now, abort, heavy };
     this.inFlight.add(batch);
+    if (heavy) this.heavyInFlight++;
     (abort === null ? runner.run(words.buffer) : (runner as PoolRunner).run(words.buffer, abort.signal)).then(
       (buffer) => this.onReply(batch, buffer),
       () => this.onFailure(batch),
     );
   }
 
+  /** Takes a batch out of flight, once: an abandoned batch's late failure finds it gone. */
+  private retire(batch: Batch<J>): void {
+    if (this.inFlight.delete(batch) && batch.heavy) this.heavyInFlight--;
+  }
+
   private onReply(batch: Batch<J>, buffer: ArrayBuffer): void {
-    this.inFlight.delete(batch);
+    this.retire(batch);
     const message = readBatchReply(buffer);
     const startedAt = message.startedAtMs();
     const finishedAt = message.finishedAtMs();
@@ -253,7 +333,7 @@ export class Dispatcher<J extends BidJob> {
   }
 
   private onFailure(batch: Batch<J>): void {
-    this.inFlight.delete(batch);
+    this.retire(batch);
     for (const job of batch.jobs) this.release(job, NoBidReason.WorkerFailed);
     this.flush();
   }
@@ -270,10 +350,16 @@ export class Dispatcher<J extends BidJob> {
     this.load?.sample();
     const now = monoNowMs();
     const queueLimit = now - this.options.maxQueueDelayMs;
-    while (this.pendingCount() > 0) {
+    while (this.lightCount() > 0) {
       const job = this.pending[this.pendingHead];
       if (!job.done && job.receivedAt > queueLimit) break;
       this.pendingHead++;
+      this.release(job, NoBidReason.Overloaded);
+    }
+    while (this.heavyCount() > 0) {
+      const job = this.heavy[this.heavyHead];
+      if (!job.done && job.receivedAt > queueLimit) break;
+      this.heavyHead++;
       this.release(job, NoBidReason.Overloaded);
     }
     this.compactPending();
@@ -313,7 +399,7 @@ export class Dispatcher<J extends BidJob> {
    * goes to the replacement and a drain does not wait for a thread that may never stop.
    */
   private abandon(batch: Batch<J>): void {
-    this.inFlight.delete(batch);
+    this.retire(batch);
     for (const job of batch.jobs) {
       if (job.done) continue;
       job.done = true;
@@ -323,13 +409,23 @@ export class Dispatcher<J extends BidJob> {
   }
 
   private compactPending(): void {
-    if (this.pendingHead === 0) return;
-    if (this.pendingHead >= this.pending.length) {
-      this.pending.length = 0;
-      this.pendingHead = 0;
-    } else if (this.pendingHead > 1024) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
+    if (this.pendingHead > 0) {
+      if (this.pendingHead >= this.pending.length) {
+        this.pending.length = 0;
+        this.pendingHead = 0;
+      } else if (this.pendingHead > 1024) {
+        this.pending = this.pending.slice(this.pendingHead);
+        this.pendingHead = 0;
+      }
+    }
+    if (this.heavyHead > 0) {
+      if (this.heavyHead >= this.heavy.length) {
+        this.heavy.length = 0;
+        this.heavyHead = 0;
+      } else if (this.heavyHead > 1024) {
+        this.heavy = this.heavy.slice(this.heavyHead);
+        this.heavyHead = 0;
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ReplyWriter } from '../../src/codec/reply-batch';
 import {
+  kFlagGzip,
   kReqArrivedAt,
   kReqFlags,
   kReqId,
@@ -609,5 +610,139 @@ t.test('inline lane: the sweep samples the loop load', async (t) => {
   const { d } = setup(1, {}, new FakeLane(8), load);
   await sleep(30);
   t.ok(load.samples >= 2, `sampled ${load.samples} times in 30 ms`);
+  d.close();
+});
+
+/** Writes a gzip trailer claiming `isize` inflated bytes at the end of the job's region. */
+function claimInflated(slab: ReceiveSlab, j: TestJob, isize: number): void {
+  const end = j.offset + j.length;
+  new DataView(slab.buffer).setUint32(end - 4, isize, true);
+  j.flags = kFlagGzip;
+}
+
+t.test('heavy requests: their own batches, never the last free slot, light ones first', async (t) => {
+  const { pool, d, job, sink } = setup(2, { heavyBodyBytes: 16 * 1024 });
+  const h1 = job('h1', 20_000);
+  const h2 = job('h2', 20_000);
+  const l1 = job('l1', 500);
+  for (const j of [h1, h2, l1]) j.flags = 0;
+  d.submit(h1);
+  d.submit(l1);
+  d.submit(h2);
+  await tick();
+  t.equal(pool.calls.length, 2, 'a light batch and one heavy batch');
+  t.same(taskIds(pool.calls[0]).length, 1, 'the light request goes first, alone');
+  t.equal(pool.calls[0].words[requestBase(0) + kReqLength], 500, 'the light batch holds the light body');
+  t.same(Array.from({ length: pool.calls[1].words[kTaskCount] }, (_, i) => pool.calls[1].words[requestBase(i) + kReqLength]), [20_000, 20_000], 'the heavy batch holds both heavy bodies');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(sink.of('l1')[0]?.kind, 'answer');
+  // The heavy batch still holds one slot of two: heavy work may not take the other.
+  const h3 = job('h3', 20_000);
+  h3.flags = 0;
+  d.submit(h3);
+  await tick();
+  t.equal(pool.calls.length, 2, 'a second heavy batch waits while one holds a slot (capacity 2)');
+  const l2 = job('l2', 500);
+  l2.flags = 0;
+  d.submit(l2);
+  await tick();
+  t.equal(pool.calls.length, 3, 'a light request still finds the free slot');
+  t.equal(pool.calls[2].words[requestBase(0) + kReqLength], 500);
+  reply(pool.calls[1]);
+  await tick();
+  t.equal(pool.calls.length, 4, 'the waiting heavy request goes once the heavy slot frees');
+  t.equal(pool.calls[3].words[requestBase(0) + kReqLength], 20_000);
+  reply(pool.calls[2]);
+  reply(pool.calls[3]);
+  await tick();
+  for (const n of ['h1', 'h2', 'h3', 'l2']) t.equal(sink.of(n)[0]?.kind, 'answer', `${n} answered`);
+  t.equal(d.pendingCount(), 0);
+  t.equal(d.inFlightBatches(), 0);
+  d.close();
+});
+
+t.test('heavy requests: with one slot, heavy and light take turns', async (t) => {
+  const { pool, d, job } = setup(1, { heavyBodyBytes: 16 * 1024 });
+  const h = job('h', 20_000);
+  h.flags = 0;
+  d.submit(h);
+  await tick();
+  t.equal(pool.calls.length, 1, 'a single-slot pool still serves heavy requests');
+  const l = job('l', 100);
+  l.flags = 0;
+  d.submit(l);
+  await tick();
+  t.equal(pool.calls.length, 1, 'the light one waits for the slot');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(pool.calls.length, 2);
+  t.equal(pool.calls[1].words[requestBase(0) + kReqLength], 100);
+  reply(pool.calls[1]);
+  d.close();
+});
+
+t.test('heavy requests: a batch holds at most 256 KiB of bodies; gzip weighs what it inflates to', async (t) => {
+  const { pool, d, job, slab } = setup(3, { heavyBodyBytes: 16 * 1024 });
+  const hs = ['a', 'b', 'c', 'd'].map((n) => {
+    const j = job(n, 1_000);
+    claimInflated(slab, j, 100 * 1024);
+    return j;
+  });
+  for (const j of hs) d.submit(j);
+  await tick();
+  t.equal(pool.calls.length, 2, 'two heavy batches (capacity 3 leaves one slot to light work)');
+  t.equal(pool.calls[0].words[kTaskCount], 2, '2 x 100 KiB inflated fit 256 KiB, a third does not');
+  t.equal(pool.calls[1].words[kTaskCount], 2);
+  t.equal(pool.calls[0].words[requestBase(0) + kReqFlags], kFlagGzip, 'the gzip flag travels');
+  // The same small gzip body claiming a small size is light.
+  const small = job('small', 1_000);
+  claimInflated(slab, small, 2_000);
+  d.submit(small);
+  await tick();
+  t.equal(pool.calls.length, 3, 'a light gzip body takes the slot heavy work may not');
+  for (const c of pool.calls) reply(c);
+  d.close();
+});
+
+t.test('heavy requests never run in the inline lane, and do not keep light ones from it', async (t) => {
+  const lane = new FakeLane(64);
+  const { pool, d, job, sink } = setup(2, { heavyBodyBytes: 16 * 1024 }, lane, new FakeLoad());
+  const h = job('h', 20_000);
+  h.flags = 0;
+  d.submit(h);
+  await tick();
+  t.equal(lane.batches.length, 0, 'the lane did not take the heavy request');
+  t.equal(pool.calls.length, 1, 'the pool did');
+  const l = job('l', 100);
+  l.flags = 0;
+  d.submit(l);
+  await tick();
+  await tick();
+  t.equal(lane.batches.length, 1, 'a light request is scored inline while a heavy batch is in the pool');
+  t.equal(sink.of('l')[0]?.kind, 'answer');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(sink.of('h')[0]?.kind, 'answer');
+  d.close();
+});
+
+t.test('heavy requests that wait too long are shed like light ones', async (t) => {
+  const { pool, d, job, sink, frees } = setup(2, { heavyBodyBytes: 16 * 1024, maxQueueDelayMs: 20 });
+  const h1 = job('h1', 20_000);
+  const h2 = job('h2', 40_000);
+  for (const j of [h1, h2]) j.flags = 0;
+  // Big enough that the two cannot share a batch: h2 waits behind h1's slot.
+  const big = job('big', 60_000);
+  big.flags = 0;
+  d.submit(big);
+  await tick();
+  d.submit(h1);
+  d.submit(h2);
+  await sleep(60);
+  t.same(sink.of('h1').map((e) => e.kind === 'noBid' && e.reason), [NoBidReason.Overloaded], 'shed as overloaded');
+  t.same(sink.of('h2').map((e) => e.kind === 'noBid' && e.reason), [NoBidReason.Overloaded]);
+  t.ok(frees.includes(h1.offset) && frees.includes(h2.offset), 'their slab regions are freed');
+  reply(pool.calls[0]);
   d.close();
 });
