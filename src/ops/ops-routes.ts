@@ -8,13 +8,8 @@ import type { Registry } from 'prom-client';
 import { errorBody, requestError, type ErrorCode } from '../errors';
 import type { FrontBlockReader } from './front-block';
 import type { FrontRefresher } from './front-refresher';
+import { STATUS_LINE } from '../util/http-status';
 
-const STATUS_LINE: Record<number, string> = {
-  200: '200 OK',
-  404: '404 Not Found',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
 const kText = 'text/plain';
 const kJson = 'application/json';
 /** How old the histograms shown are: at most kRefreshMaxAgeMs unless the bidding loop was stalled. */

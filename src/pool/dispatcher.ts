@@ -25,6 +25,7 @@ import { kStatusDeferred, readBatchReply, Reply } from '../codec/reply-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
 import { monoNowMs } from '../util/clock';
 import { bodyWeightBytes } from './body-weight';
+import { JobQueue } from './job-queue';
 import type { LoadProbe } from './loop-load';
 import type { ReceiveSlab } from './receive-slab';
 
@@ -97,11 +98,10 @@ const kSweepIntervalMs = 5;
 const kHeavyBatchBytes = 256 * 1024;
 
 export class Dispatcher<J extends BidJob> {
-  private pending: J[] = [];
-  private pendingHead = 0;
+  /** Light requests waiting, oldest first. */
+  private readonly pending = new JobQueue<J>();
   /** Heavy requests waiting, oldest first (DispatcherOptions.heavyBodyBytes). */
-  private heavy: J[] = [];
-  private heavyHead = 0;
+  private readonly heavy = new JobQueue<J>();
   /** Weight of each waiting heavy request, by job: read from the slab once at submit. */
   private readonly heavyWeight = new WeakMap<J, number>();
   private heavyInFlight = 0;
@@ -135,11 +135,11 @@ export class Dispatcher<J extends BidJob> {
   }
 
   private lightCount(): number {
-    return this.pending.length - this.pendingHead;
+    return this.pending.count;
   }
 
   private heavyCount(): number {
-    return this.heavy.length - this.heavyHead;
+    return this.heavy.count;
   }
 
   /**
@@ -196,7 +196,7 @@ export class Dispatcher<J extends BidJob> {
       const size = Math.min(this.options.maxBatchSize, Math.ceil(this.lightCount() / free));
       const jobs: J[] = [];
       while (jobs.length < size && this.lightCount() > 0) {
-        const job = this.pending[this.pendingHead++];
+        const job = this.pending.shift();
         if (job.done) this.slab.free(job.offset); // the client went away while it waited
         else jobs.push(job);
       }
@@ -218,10 +218,10 @@ export class Dispatcher<J extends BidJob> {
       const jobs: J[] = [];
       let bytes = 0;
       while (this.heavyCount() > 0 && jobs.length < this.options.maxBatchSize) {
-        const job = this.heavy[this.heavyHead];
+        const job = this.heavy.peek();
         const weight = this.heavyWeight.get(job) ?? job.length;
         if (jobs.length > 0 && bytes + weight > kHeavyBatchBytes) break;
-        this.heavyHead++;
+        this.heavy.shift();
         if (job.done) {
           this.slab.free(job.offset);
           continue;
@@ -247,12 +247,12 @@ export class Dispatcher<J extends BidJob> {
     if (this.load !== null && this.load.value >= this.options.inlineMaxUtilization) return false;
     const waiting = this.lightCount();
     if (waiting === 0 || waiting > lane.maxBatch) return false;
-    for (let i = this.pendingHead; i < this.pending.length; i++) {
-      if ((this.pending[i].flags & ~kFlagGzip) !== 0) return false;
+    for (let i = 0; i < waiting; i++) {
+      if ((this.pending.at(i).flags & ~kFlagGzip) !== 0) return false;
     }
     const jobs: J[] = [];
     while (this.lightCount() > 0) {
-      const job = this.pending[this.pendingHead++];
+      const job = this.pending.shift();
       if (job.done) this.slab.free(job.offset);
       else jobs.push(job);
     }
@@ -329,7 +329,7 @@ export class Dispatcher<J extends BidJob> {
    */
   private requeueForPool(jobs: J[]): void {
     for (const job of jobs) job.flags |= kFlagConsentDeferred;
-    this.pending.splice(this.pendingHead, 0, ...jobs);
+    this.pending.unshift(jobs);
   }
 
   private onFailure(batch: Batch<J>): void {
@@ -350,18 +350,8 @@ export class Dispatcher<J extends BidJob> {
     this.load?.sample();
     const now = monoNowMs();
     const queueLimit = now - this.options.maxQueueDelayMs;
-    while (this.lightCount() > 0) {
-      const job = this.pending[this.pendingHead];
-      if (!job.done && job.receivedAt > queueLimit) break;
-      this.pendingHead++;
-      this.release(job, NoBidReason.Overloaded);
-    }
-    while (this.heavyCount() > 0) {
-      const job = this.heavy[this.heavyHead];
-      if (!job.done && job.receivedAt > queueLimit) break;
-      this.heavyHead++;
-      this.release(job, NoBidReason.Overloaded);
-    }
+    this.shed(this.pending, queueLimit);
+    this.shed(this.heavy, queueLimit);
     this.compactPending();
     const hardLimit = now - this.options.hardTimeoutMs;
     const stuckLimit = now - this.options.hardTimeoutMs / 2;
@@ -408,25 +398,19 @@ export class Dispatcher<J extends BidJob> {
     batch.abort!.abort();
   }
 
+  /** Answers `overloaded` to what waited in `queue` since before `queueLimit` (oldest first). */
+  private shed(queue: JobQueue<J>, queueLimit: number): void {
+    while (queue.count > 0) {
+      const job = queue.peek();
+      if (!job.done && job.receivedAt > queueLimit) break;
+      queue.shift();
+      this.release(job, NoBidReason.Overloaded);
+    }
+  }
+
   private compactPending(): void {
-    if (this.pendingHead > 0) {
-      if (this.pendingHead >= this.pending.length) {
-        this.pending.length = 0;
-        this.pendingHead = 0;
-      } else if (this.pendingHead > 1024) {
-        this.pending = this.pending.slice(this.pendingHead);
-        this.pendingHead = 0;
-      }
-    }
-    if (this.heavyHead > 0) {
-      if (this.heavyHead >= this.heavy.length) {
-        this.heavy.length = 0;
-        this.heavyHead = 0;
-      } else if (this.heavyHead > 1024) {
-        this.heavy = this.heavy.slice(this.heavyHead);
-        this.heavyHead = 0;
-      }
-    }
+    this.pending.compact();
+    this.heavy.compact();
   }
 
   private notifyIfIdle(): void {

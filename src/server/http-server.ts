@@ -22,19 +22,8 @@ import type { ReceiveSlab } from '../pool/receive-slab';
 import { BodyReceiver, ReceivingBody, type BodyEvents, type ReceiveMemory } from './body-receiver';
 import { monoNowMs } from '../util/clock';
 import type { Uws } from './uws';
+import { STATUS_LINE } from '../util/http-status';
 
-const STATUS_LINE: Record<number, string> = {
-  200: '200 OK',
-  204: '204 No Content',
-  400: '400 Bad Request',
-  404: '404 Not Found',
-  405: '405 Method Not Allowed',
-  408: '408 Request Timeout',
-  413: '413 Payload Too Large',
-  415: '415 Unsupported Media Type',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
 const kJson = 'application/json';
 const kOpenRtbVersionHeader = 'x-openrtb-version';
 const kOpenRtbVersion = '2.6';

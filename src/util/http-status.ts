@@ -1,0 +1,16 @@
+/**
+ * HTTP status lines as uWebSockets.js writes them (`writeStatus`), built once: the bidding
+ * front end and the operations listener answer from the same table.
+ */
+export const STATUS_LINE: Readonly<Record<number, string>> = {
+  200: '200 OK',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  408: '408 Request Timeout',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
