@@ -60,6 +60,8 @@ interface Conn {
   busy: boolean;
   intendedAt: number;
   buf: Buffer;
+  /** Closed (by the server, e.g. its idle timeout, or by an error): never written again. */
+  dead: boolean;
 }
 
 /**
@@ -155,8 +157,35 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
     const send = (c: Conn, intendedAt: number): void => {
       c.busy = true;
       c.intendedAt = intendedAt;
-      c.socket.write(requests[sent % requests.length]);
+      // A write that fails (the server closed the connection under it) is an error, not a
+      // request that silently never gets its answer.
+      c.socket.write(requests[sent % requests.length], (err) => {
+        if (err) lose(c);
+      });
       sent++;
+    };
+
+    /** The request in flight on `c` (if any) is lost: count it once. */
+    const lose = (c: Conn): void => {
+      if (c.busy && !finished) errors++;
+      c.busy = false;
+      if (!o.closed && completed + errors >= total) finish();
+    };
+
+    /**
+     * A connection the server closed leaves the free list and is replaced, so no request
+     * is written to a dead socket (Node reports no error for a write after 'close') and
+     * the offered load keeps its connections. uWebSockets.js closes keep-alive connections
+     * idle for about 10 s, which an open loop's least-used connections are.
+     */
+    const retire = (c: Conn, wasUp: boolean): void => {
+      if (c.dead) return;
+      c.dead = true;
+      lose(c);
+      const at = free.indexOf(c);
+      if (at >= 0) free.splice(at, 1);
+      // Only a connection that worked is replaced: a refused one would retry in a tight loop.
+      if (wasUp && !finished && !stopSending) open(false);
     };
 
     const onResponse = (c: Conn, code: number): void => {
@@ -176,13 +205,26 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
     };
 
     let opened = 0;
-    for (let i = 0; i < o.connections; i++) {
+    const open = (initial: boolean): void => {
       const socket = connect({ host: '127.0.0.1', port: o.port, noDelay: true });
-      const c: Conn = { socket, busy: false, intendedAt: 0, buf: Buffer.alloc(0) };
+      const c: Conn = { socket, busy: false, intendedAt: 0, buf: Buffer.alloc(0), dead: false };
       conns.push(c);
+      let up = false;
       socket.on('connect', () => {
-        free.push(c);
-        if (++opened === o.connections) begin();
+        up = true;
+        if (initial) {
+          free.push(c);
+          if (++opened === o.connections) begin();
+          return;
+        }
+        // A replacement takes what waited for a connection, or becomes free.
+        if (o.closed) {
+          if (!stopSending) send(c, performance.now());
+          return;
+        }
+        const next = waiting.shift();
+        if (next !== undefined) send(c, next);
+        else free.push(c);
       });
       socket.on('data', (d: Buffer) => {
         c.buf = c.buf.length === 0 ? d : Buffer.concat([c.buf, d]);
@@ -193,15 +235,10 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
           onResponse(c, code);
         }
       });
-      socket.on('error', () => {
-        if (c.busy) errors++;
-        c.busy = false;
-      });
-      socket.on('close', () => {
-        if (c.busy && !finished) errors++;
-        c.busy = false;
-      });
-    }
+      socket.on('error', () => retire(c, up));
+      socket.on('close', () => retire(c, up));
+    };
+    for (let i = 0; i < o.connections; i++) open(true);
 
     const beginClosed = (): void => {
       start = performance.now();

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -94,4 +95,58 @@ t.test('responses are framed by content-length or chunks', async (t) => {
   t.same(responseLength(chunked), { length: chunked.length, status: 200 });
   t.same(responseLength(chunked.subarray(0, chunked.length - 2)), { length: 0, status: 0 }, 'incomplete last chunk');
   t.equal(responseLength(Buffer.from('garbage\r\n\r\n')).status, -1, 'not a status line');
+});
+
+t.test('a connection the server closes while idle is replaced, and no request is lost on it', async (t) => {
+  // A raw HTTP/1.1 server that closes a connection idle for 40 ms, as uWebSockets.js does
+  // after about 10 s. Answers take 100 ms for the first 100 ms (every connection carries a
+  // request), are instant until 500 ms (one connection serves everything and the others go
+  // idle and are closed), then take 100 ms again, so every connection is needed: a request
+  // written to a connection the server had closed would never be answered.
+  let seen = 0;
+  let closedIdle = 0;
+  const started = Date.now();
+  const server = createNetServer((socket) => {
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        closedIdle++;
+        socket.end();
+      }, 40);
+    };
+    armIdle();
+    let buf = '';
+    socket.on('data', (d: Buffer) => {
+      clearTimeout(idle);
+      buf += d.toString('latin1');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
+        if (buf.length < end + 4 + length) return;
+        buf = buf.slice(end + 4 + length);
+        seen++;
+        const answer = (): void => {
+          if (socket.destroyed) return;
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+          armIdle();
+        };
+        const at = Date.now() - started;
+        if (at >= 100 && at < 500) answer();
+        else setTimeout(answer, 100);
+      }
+    });
+    socket.on('close', () => clearTimeout(idle));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const r = await runLoad({ port, rate: 100, durationS: 1, connections: 8, payloads: [Buffer.from('{"bid":1}')], gzip: false, drainTimeoutMs: 1_000 });
+  t.ok(closedIdle > 0, `the server closed idle connections (${closedIdle})`);
+  t.equal(r.sent, 100);
+  t.equal(r.completed, 100, 'every request answered: none was written to a closed connection');
+  t.equal(r.errors, 0);
+  t.equal(seen, 100, 'the server saw every request');
 });
