@@ -1,8 +1,10 @@
 /**
- * The bid path inside a scoring worker, for one batch of raw requests:
- * decode -> parse and validate -> tmax check -> request context -> candidates per imp
- * (indexes) -> features -> ONE model run for every candidate of the batch -> price ->
- * best candidate per imp -> BidResponse JSON, written into a flatbuffers BatchReply.
+ * The bid path for one batch of raw requests (in a scoring worker, or the front end's
+ * inline lane): decode -> parse and validate -> privacy signals (consent decoded, or on
+ * the inline lane deferred to the pool when not yet known) -> tmax check -> request
+ * context -> candidates per imp (indexes) -> candidate caps -> features -> one model run
+ * for the batch's rows (in chunks of the scorer's maxRows) -> price -> best candidate per
+ * imp -> BidResponse JSON, written into a flatbuffers BatchReply.
  *
  * Expected failures are values: a bad request is a 4xx reply, a no-bid is a 204 with
  * its reason; nothing here throws for bad input.

@@ -55,14 +55,25 @@ export function priceCandidate(c: Candidate, ctr: number, impFloor: number, impF
   if (c.fixedPrice === true && !ownFloor) return 0; // no agreed price to bid
   const floor = ownFloor ? dealFloor : impFloor > 0 ? impFloor : 0;
   const floorRate = ownFloor ? (c.dealFloorRate ?? 1) : impFloorRate;
-  if (floor > 0 && !(value * floorRate >= floor)) return 0;
+  // In the floor's currency; a value exactly at the floor in decimals (0.0006 USD against
+  // 0.0903 at 150.5) must not lose to binary noise (0.09029999...).
+  if (floor > 0 && !atLeast(value * floorRate, floor)) return 0;
 
   if (c.fixedPrice === true) return floorRate === usdToBidCur ? floor : ceil4((floor / floorRate) * usdToBidCur);
   const price = ceil4(value * usdToBidCur);
   if (floor === 0) return price;
-  // The sent number, in the floor's currency (cross-multiplied: one rounding per side).
-  const reaches = floorRate === usdToBidCur ? price >= floor : price * floorRate >= floor * usdToBidCur;
-  return reaches ? price : 0;
+  // The least number we may send: the floor in the bid currency, rounded up to a tick, and
+  // one tick more if noise absorbed by ceil4 left it under the floor. A value that reached
+  // the floor only within noise is sent at that, never under it.
+  const floorInBidCur = floorRate === usdToBidCur ? floor : (floor / floorRate) * usdToBidCur;
+  let least = ceil4(floorInBidCur);
+  if (least < floorInBidCur) least = (Math.round(least * kTicksPerUnit) + 1) / kTicksPerUnit;
+  return price >= least ? price : least;
+}
+
+/** a >= b, allowing for binary noise (relative kNoise): an exact tie in decimals stays a tie. */
+function atLeast(a: number, b: number): boolean {
+  return a >= b - b * kNoise;
 }
 
 /**

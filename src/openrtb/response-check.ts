@@ -20,6 +20,9 @@
 import type { Banner, BidRequest, Imp } from './types';
 import { bannerSizeAllowed, hasRatioFormat, isFixedFormat } from './banner-sizes';
 import { kAssetData, kAssetImg, kAssetTitle, readNativeRequest } from './native-request';
+import { advertiserListed } from '../decisioning/deal-terms';
+import { domainKeys } from '../decisioning/request-context';
+import { seatListed } from '../decisioning/seat-rules';
 
 const DEFAULT_CUR = 'USD';
 
@@ -211,13 +214,15 @@ export function checkResponseForRequest(req: BidRequest, res: unknown): string[]
               problems.push(bp + '.price: ' + price + ' is below the deal bidfloor ' + deal.bidfloor);
             }
           }
-          if (Array.isArray(deal.wadomain) && deal.wadomain.length > 0 && isStrArray(bid.adomain)) {
-            const allowed = lowerSet(deal.wadomain);
+          // The bidder's own rules (deal-terms.ts, seat-rules.ts): a listed parent domain admits its subdomains.
+          if (isStrArray(bid.adomain)) {
             for (const d of bid.adomain) {
-              if (!allowed.has(d.toLowerCase())) problems.push(bp + '.adomain: ' + JSON.stringify(d) + ' is not in the deal wadomain');
+              if (!advertiserListed(deal.wadomain, domainKeys(d.trim().toLowerCase()))) {
+                problems.push(bp + '.adomain: ' + JSON.stringify(d) + ' is not in the deal wadomain');
+              }
             }
           }
-          if (Array.isArray(deal.wseat) && deal.wseat.length > 0 && typeof sb.seat === 'string' && !deal.wseat.includes(sb.seat)) {
+          if (typeof sb.seat === 'string' && !seatListed(deal.wseat, sb.seat)) {
             problems.push(sp + '.seat: ' + JSON.stringify(sb.seat) + ' is not in the wseat of deal ' + JSON.stringify(deal.id));
           }
         }

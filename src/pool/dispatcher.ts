@@ -1,7 +1,9 @@
 /**
  * Adaptive batching between the front end and the scoring pool.
  *
- * A request whose body is complete waits in `pending` until a worker has room. Pending
+ * A request whose body is complete waits in `pending` until a worker has room (a heavy
+ * one, by its body's size, waits in `heavy` and goes in batches of its own, never taking
+ * the pool's last free slot nor the inline lane; see flushHeavy). Pending
  * requests are flushed once per event-loop turn (setImmediate, after uWS has handled
  * every socket that was readable) and whenever a worker hands back a batch. So under a
  * light load a request goes alone and at once; under a heavy one requests pile up while
@@ -17,7 +19,9 @@
  * grows the loop fills up and batches go to the pool, whose threads add cores.
  *
  * Every request is answered exactly once: by its worker's reply, or by a no-bid when
- * the worker dies, the queue sheds it, or the hard timeout passes first.
+ * the worker dies or is stuck (aborted), the queue sheds it, or the hard timeout passes
+ * first. A request the inline lane defers (an unknown consent string) goes back to the
+ * head of the queue for the pool, its body where it is in the slab.
  */
 import { kFlagConsentDeferred, kFlagGzip, writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';

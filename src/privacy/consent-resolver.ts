@@ -18,7 +18,7 @@ import type { BidRequest } from '../openrtb/types';
 import { BoundedCache } from './bounded-cache';
 import type { ConsentTable } from './consent-table';
 import { kTableMiss } from './consent-table';
-import { gppSidKey } from './gpp-sections';
+import { gppSectionApplies, gppSidKey, kGppSidTcfEuV2 } from './gpp-sections';
 import {
   kPrivacyBitsLimit,
   kPrivacyCoppa,
@@ -133,10 +133,15 @@ export class ConsentResolver {
 
     let gppBits = 0;
     const gpp = regs.gpp;
+    const sidKey = gppSidKey(regs.gpp_sid);
     if (typeof gpp === 'string' && gpp !== '') {
-      gppBits = this.gppDecision(gpp, gppSidKey(regs.gpp_sid), republish);
+      gppBits = this.gppDecision(gpp, sidKey, republish);
       if (gppBits === kPrivacyDeferred) return kPrivacyDeferred;
       bits |= gppBits & (kPrivacyGppOptOut | kPrivacyMalformedGpp);
+    } else if (gppSectionApplies(sidKey, kGppSidTcfEuV2, false)) {
+      // gpp_sid says the EU TCF section applies but no GPP string came: GDPR applies, and
+      // unless user.consent carries a TC string, without consent.
+      gppBits = kPrivacyGdprApplies;
     }
 
     const gdpr = regs.gdpr !== undefined ? regs.gdpr : ext?.gdpr;

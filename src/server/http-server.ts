@@ -1,7 +1,8 @@
 /**
- * The front end: uWebSockets.js routes. This thread only receives bodies into the shared
- * slab, hands them to the dispatcher, and writes the answers the workers built; it never
- * parses a bid request or runs a model. The only module that touches uWebSockets.js.
+ * The front end: the bidding port's uWebSockets.js routes. This module receives bodies
+ * into the shared slab, hands them to the dispatcher, and writes the answers; it never
+ * parses a bid request itself (under light load the dispatcher's inline lane runs the
+ * engine on this thread). The operations port has its own thread and routes (src/ops/).
  * Bodies go through the body receiver (body-receiver.ts), which owns their memory while
  * they arrive and bounds it, per body and in total, with a deadline for each.
  *
@@ -272,6 +273,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     app.listen(config.host, config.port, (socket) => {
       if (!socket) {
+        receiver.close(); // its deadline sweep would otherwise run on with nothing to serve
         reject(Object.assign(new Error(`cannot listen on ${config.host}:${config.port}`), { code: 'LISTEN_FAILED' }));
         return;
       }

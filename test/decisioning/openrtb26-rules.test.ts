@@ -45,6 +45,22 @@ t.test('isSecureCreative: any http:// in markup or URLs, case-insensitive; // in
   t.equal(isSecureCreative(native({ impressionTrackers: ['https://t/1', 'http://t/2'] })), false, 'impressionTrackers');
 });
 
+t.test('isSecureCreative: XML namespaces and DOCTYPE identifiers are names, not fetched URLs', async (t) => {
+  const video = (vastXml: string): Creative => ({ id: 'v', video: { vastXml, durationSec: 15, mimes: ['video/mp4'], protocols: [7], w: 640, h: 360 } });
+  const vast4 = (media: string): string =>
+    `<VAST version="4.0" xmlns="http://www.iab.com/VAST" xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><Ad><InLine><MediaFile>${media}</MediaFile></InLine></Ad></VAST>`;
+  t.equal(isSecureCreative(video(vast4('https://cdn/a.mp4'))), true, 'VAST 4 with its namespaces and https media');
+  t.equal(isSecureCreative(video(vast4('http://cdn/a.mp4'))), false, 'an http media file still makes it insecure');
+  const banner = (adm: string): Creative => ({ id: 'b', banner: { w: 300, h: 250, adm } });
+  t.equal(isSecureCreative(banner('<svg xmlns="http://www.w3.org/2000/svg"><image href="https://cdn/x.png"/></svg>')), true, 'SVG namespace');
+  t.equal(
+    isSecureCreative(banner('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html><img src="https://cdn/x.png"></html>')),
+    true,
+    'DOCTYPE identifiers',
+  );
+  t.equal(isSecureCreative(banner('<svg xmlns="http://www.w3.org/2000/svg"><image href="http://cdn/x.png"/></svg>')), false, 'an http image beside the namespace');
+});
+
 t.test('imp.secure = 1 takes only secure creatives; absent or 0 takes both', async (t) => {
   const c = [campaign({ creatives: [https, plain] })];
   t.same(ids(c, request({ imp: [bannerImp({ secure: 1 })] })), ['https']);

@@ -102,6 +102,29 @@ t.test('property: a bid is never below its floor nor more than a step above the 
   t.pass('held for 2000 random campaigns, floors and rates');
 });
 
+t.test('a value exactly at the floor in decimals bids, whatever the binary noise of the conversion', async (t) => {
+  // Floors set to the agreed CPM are common (deal floors): 0.0006 USD against 0.0903 at
+  // 150.5 is a tie in decimals, and 0.0006 * 150.5 is 0.09029999... in binary.
+  let ties = 0;
+  for (const [rate, digits] of [[0.92, 2], [0.79, 2], [1.1, 1], [150.5, 1]] as const) {
+    const scale = 10 ** digits;
+    for (let ticks = 1; ticks <= 5000; ticks++) {
+      const value = ticks / 10000;
+      // The floor as a decimal: ticks x rate x scale, divided back, so no binary product is involved.
+      const floor = Number(`${ticks * Math.round(rate * scale)}e-${4 + digits}`);
+      const c = cpm(value, 10);
+      for (const cd of [cand(c), deal(c, floor, rate)]) {
+        const price = cd.dealFloor !== undefined ? priceCandidate(cd, 0, 0, 1, 1) : priceCandidate(cd, 0, floor, rate, 1);
+        if (price === 0) t.fail(`value ${value} USD at floor ${floor} (rate ${rate}) got no bid`);
+        else ties++;
+        // Never under the floor: at the tie, the price is the value itself.
+        if (price !== 0 && price * rate < floor * (1 - 1e-12)) t.fail(`price ${price} under floor ${floor} at ${rate}`);
+      }
+    }
+  }
+  t.equal(ties, 40_000, 'every tie bid');
+});
+
 t.test('floorCurrencyUnsupported: the imp floor, or every deal floor, lacks a rate', async (t) => {
   const cfg = { fxRates: { EUR: 0.9 } };
   const check = (imp: ReturnType<typeof bannerImp>) => floorCurrencyUnsupported(imp, ctxOf(request({ imp: [imp] }), cfg));

@@ -137,3 +137,12 @@ t.test('a bid through a floored deal answers to the deal floor, not the imp floo
   t.match(checkResponseForRequest(dreq, res(3, 'free')).join(), /below the imp bidfloor 3.5/, 'a deal without a floor keeps the imp floor');
   t.end();
 });
+
+t.test('deal wadomain: a listed parent domain admits its subdomains, as the bidder decides (deal-terms.ts)', async (t) => {
+  const sub = good();
+  sub.seatbid[0].bid[1].adomain = ['shop.ok.com'];
+  t.same(checkResponseForRequest(req, sub), [], 'shop.ok.com under wadomain ["ok.com"]');
+  const other = good();
+  other.seatbid[0].bid[1].adomain = ['notok.com'];
+  t.match(checkResponseForRequest(req, other).join('\n'), /not in the deal wadomain/, 'a different domain that merely ends alike is not admitted');
+});

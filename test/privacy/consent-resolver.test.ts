@@ -88,6 +88,16 @@ t.test('GDPR: consent string from user.consent or 2.5 user.ext.consent; none mea
   t.same(dec.calls, ['tcf:A', 'tcf:B']);
 });
 
+t.test('gpp_sid listing tcfeuv2 without a GPP string: GDPR applies, consent only from user.consent', async (t) => {
+  const dec = new FakeDecoder();
+  const r = resolver({ decoder: dec });
+  const none = r.resolve(req({ regs: { gpp_sid: [2] } as never }));
+  t.equal(none, kPrivacyGdprApplies, 'no string anywhere: GDPR without consent');
+  t.notOk(userDataAllowed(none));
+  t.equal(r.resolve(req({ regs: { gpp_sid: [2] } as never, user: { consent: 'A' } as never })), kPrivacyGdprApplies | kPrivacyGdprConsent, 'a TC string in user.consent');
+  t.equal(r.resolve(req({ regs: { gpp_sid: [7] } as never })), 0, 'another section listed: nothing applies without its string');
+});
+
 t.test('GDPR without a vendor id: never consent, nothing decoded', async (t) => {
   const bits = resolver({ vendorId: 0, decoder: NEVER }).resolve(req({ regs: { gdpr: 1 }, user: { consent: tcString() } as never }));
   t.equal(bits, kPrivacyGdprApplies);
