@@ -338,8 +338,15 @@ export class BidEngine {
       }
       eligible += n;
       // The floor in its own currency and that currency's rate: decide() prices against them.
-      const floor = floorAmount(imp.bidfloor);
-      cap.offer(j, floor, floor > 0 ? currencyRate(imp.bidfloorcur, ctx) : 1, this.scratch, n);
+      // A floor without a rate left only deals with their own floor (campaign-index.ts),
+      // which answer to that alone: the imp's floor then counts as none.
+      let floor = floorAmount(imp.bidfloor);
+      let floorRate = floor > 0 ? currencyRate(imp.bidfloorcur, ctx) : 1;
+      if (Number.isNaN(floorRate)) {
+        floor = 0;
+        floorRate = 1;
+      }
+      cap.offer(j, floor, floorRate, this.scratch, n);
     }
     const kept = cap.finish();
     this.countDrops();

@@ -12,6 +12,7 @@ import {
   appendCandidates,
   compileCampaign,
   fullMatch,
+  hasDeals,
   impMediaMask,
   isPrivateAuction,
   kBanner,
@@ -117,7 +118,9 @@ export class CampaignIndex {
    * convert gets none. `req` is accepted for symmetry with the pipeline; ctx holds what we read.
    */
   candidatesFor(req: BidRequest, imp: Imp, reqCtx: RequestContext, out: Candidate[]): number {
-    if (Number.isNaN(impFloorUsd(imp, reqCtx))) return 0;
+    // An imp floor in a currency without a rate: only deals with their own floor can bid.
+    const ownFloorOnly = Number.isNaN(impFloorUsd(imp, reqCtx));
+    if (ownFloorOnly && !hasDeals(imp)) return 0;
     const mask = impMediaMask(imp);
     if (mask === 0) return 0;
     const dims = this.dims;
@@ -144,7 +147,7 @@ export class CampaignIndex {
       for (let i = 0; i < d; i++) if (i !== driver && (dims[i].bits[word] & bit) === 0) continue outer;
       const c = compiled[o];
       if (!residualMatch(c, reqCtx)) continue;
-      n = appendCandidates(c, imp, reqCtx, out, n);
+      n = appendCandidates(c, imp, reqCtx, out, n, ownFloorOnly);
     }
     return n;
   }
@@ -189,9 +192,10 @@ function singleBannerSize(imp: Imp): number {
  * index with it; it is not for the request path.
  */
 export function scanCandidates(compiled: readonly CompiledCampaign[], imp: Imp, ctx: RequestContext, out: Candidate[]): number {
-  if (Number.isNaN(impFloorUsd(imp, ctx))) return 0;
+  const ownFloorOnly = Number.isNaN(impFloorUsd(imp, ctx));
+  if (ownFloorOnly && !hasDeals(imp)) return 0;
   let n = 0;
-  for (const c of compiled) if (fullMatch(c, imp, ctx)) n = appendCandidates(c, imp, ctx, out, n);
+  for (const c of compiled) if (fullMatch(c, imp, ctx)) n = appendCandidates(c, imp, ctx, out, n, ownFloorOnly);
   return n;
 }
 

@@ -163,7 +163,7 @@ function anyIn(keys: readonly string[], set: ReadonlySet<string>): boolean {
   return false;
 }
 
-function hasDeals(imp: Imp): boolean {
+export function hasDeals(imp: Imp): boolean {
   const pmp = imp.pmp;
   return isObj(pmp) && Array.isArray(pmp!.deals) && pmp!.deals.length > 0;
 }
@@ -289,13 +289,16 @@ export function creativeFits(c: CompiledCampaign, cc: CompiledCreative, imp: Imp
  * The deal this campaign bids through on this imp: the first deal in the exchange's order
  * that the campaign lists and that is open to it (deal-terms.ts: wseat, wadomain, a floor we
  * can convert, a price for a fixed-price deal). Returns the deal index or -1.
+ * `ownFloorOnly`: the imp's floor cannot be priced against (no rate for its currency), so
+ * only a deal with a floor of its own, which then governs alone, can be bid through.
  */
-export function matchDeal(c: CompiledCampaign, imp: Imp, ctx: RequestContext): number {
+export function matchDeal(c: CompiledCampaign, imp: Imp, ctx: RequestContext, ownFloorOnly = false): number {
   if (c.dealIds === null || !hasDeals(imp)) return -1;
   const deals = imp.pmp!.deals!;
   for (let i = 0; i < deals.length; i++) {
     const d = deals[i];
     if (!isObj(d) || typeof d.id !== 'string' || !c.dealIds.has(d.id)) continue;
+    if (ownFloorOnly && floorAmount(d.bidfloor) === 0) continue;
     if (dealOpenTo(d, c.advKeys, ctx)) return i;
   }
   return -1;
@@ -304,11 +307,14 @@ export function matchDeal(c: CompiledCampaign, imp: Imp, ctx: RequestContext): n
 /**
  * Appends this campaign's candidates for the imp to `out` from `n`; returns the new count.
  * Deal candidates are allocated (they carry per-request floors); open ones are shared.
+ * `ownFloorOnly` (the imp's floor currency has no rate): open-auction bids and deals
+ * without a floor of their own would answer to a floor we cannot price, so only deals
+ * with their own convertible floor are candidates.
  */
-export function appendCandidates(c: CompiledCampaign, imp: Imp, ctx: RequestContext, out: Candidate[], n: number): number {
+export function appendCandidates(c: CompiledCampaign, imp: Imp, ctx: RequestContext, out: Candidate[], n: number, ownFloorOnly = false): number {
   let dealIdx = -1;
-  if (c.dealIds !== null) dealIdx = matchDeal(c, imp, ctx);
-  if (dealIdx < 0 && (c.dealOnly || isPrivateAuction(imp))) return n;
+  if (c.dealIds !== null) dealIdx = matchDeal(c, imp, ctx, ownFloorOnly);
+  if (dealIdx < 0 && (ownFloorOnly || c.dealOnly || isPrivateAuction(imp))) return n;
   const deal = dealIdx >= 0 ? imp.pmp!.deals![dealIdx] : undefined;
   // The deal's own floor, in its own currency (dealOpenTo made sure we hold its rate).
   const dealFloor = deal === undefined ? 0 : floorAmount(deal.bidfloor);
