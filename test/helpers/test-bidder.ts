@@ -224,3 +224,15 @@ export async function postMany(
 
 /** The type of a subtest's `t`, for assertion helpers shared by subtests. */
 export type TapTest = Parameters<Parameters<typeof import('tap').test>[0]>[0];
+
+/** Whether a TCP connection to 127.0.0.1:port is accepted (a closed listener refuses it). */
+export function canConnect(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      r(true);
+    });
+    s.on('error', () => r(false));
+  });
+}

@@ -6,10 +6,9 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, postBid, REPO_ROOT, sampleValue, scrape, send, withTimeout } from '../helpers/test-bidder';
+import { canConnect, freePort, postBid, REPO_ROOT, sampleValue, scrape, send, withTimeout } from '../helpers/test-bidder';
 import { simpleBanner } from '../helpers/requests';
 
 t.setTimeout(60_000);
@@ -55,17 +54,6 @@ async function waitReady(port: number, child: Child, ms: number): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`not ready within ${ms} ms: ${child.stderr()}`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((r) => {
-    const s = connect(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      r(true);
-    });
-    s.on('error', () => r(false));
-  });
 }
 
 t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async (t) => {

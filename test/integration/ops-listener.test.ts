@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { Registry } from 'prom-client';
@@ -18,7 +18,7 @@ import { LatencyReport, StageLatency } from '../../src/metrics/latency';
 import { kMaxSlots } from '../../src/metrics/shared-metrics';
 import { OpsListener, type OpsListenerOptions } from '../../src/ops/ops-listener';
 import { simpleBanner } from '../helpers/requests';
-import { postMany, REPO_ROOT, sampleValue, scrape, send, startTestBidder, withTimeout, type TestBidder } from '../helpers/test-bidder';
+import { canConnect, postMany, REPO_ROOT, sampleValue, scrape, send, startTestBidder, withTimeout, type TestBidder } from '../helpers/test-bidder';
 
 t.setTimeout(90_000);
 
@@ -158,17 +158,6 @@ t.test('draining reaches the operations port, and its listener closes last', asy
   await withTimeout(drained, 15_000, 'drain');
   t.equal(await canConnect(d.opsPort), false, 'the operations port is closed once drained');
 });
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((r) => {
-    const s = connect(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      r(true);
-    });
-    s.on('error', () => r(false));
-  });
-}
 
 function listenerOptions(port = 0): OpsListenerOptions {
   const layout = buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots - 1);
