@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { FeatureEncoder } from '../src/features/feature-encoder';
 import { loadModelShared } from '../src/models/model-bytes';
 import type { BidRequest } from '../src/openrtb/types';
-import { createScorer, type Scorer } from '../workers/onnx-scorer';
+import { createScorer, type Scorer } from '../src/engine/onnx-scorer';
 import { defaultOutDir } from './build-models';
 
 const BATCHES = [1, 16, 64] as const;

@@ -52,7 +52,7 @@ export interface Bidder {
 }
 
 export function workerFile(): string {
-  const file = resolve(projectRoot(), 'dist/workers/score.worker.js');
+  const file = resolve(projectRoot(), 'dist/src/pool/score.worker.js');
   if (!existsSync(file)) {
     throw new StartupError('WORKER_NOT_BUILT', [`${file} is missing: run \`npm run build\` first`]);
   }

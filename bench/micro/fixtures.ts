@@ -13,7 +13,7 @@ import { impFloorUsd, prepareRequest, type RequestContext } from '../../src/deci
 import type { CandidateKeys } from '../../src/features/feature-encoder';
 import { parseBidRequest } from '../../src/openrtb/parse-request';
 import type { BidRequest } from '../../src/openrtb/types';
-import { creativeKeys } from '../../workers/bid-engine';
+import { creativeKeys } from '../../src/engine/bid-engine';
 import { repoRoot } from './paths';
 
 /** The bidder's default bidding settings (src/config/config.ts). */

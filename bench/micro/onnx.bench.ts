@@ -1,11 +1,11 @@
 /**
- * One model run as a worker makes it (workers/onnx-scorer.ts: createScorer, score, which
+ * One model run as a worker makes it (src/engine/onnx-scorer.ts: createScorer, score, which
  * calls session.run on tensors over the scorer's own arrays), on 1 and 32 rows of real
  * encoded features. The bytes are loaded and verified as the main thread does
  * (bench/micro/scorer-fixture.ts). Each case builds its own session.
  */
 import { FeatureEncoder } from '../../src/features/feature-encoder';
-import type { Scorer } from '../../workers/onnx-scorer';
+import type { Scorer } from '../../src/engine/onnx-scorer';
 import { BATCH_NOW_MS, keysByCreative, preparedRequest, type PreparedRequest } from './fixtures';
 import type { MicroCase } from './micro-case';
 import { loadScorer } from './scorer-fixture';

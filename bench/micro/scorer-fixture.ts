@@ -1,12 +1,12 @@
 /**
  * A scorer built the way a worker builds it: model bytes loaded and verified as the main
  * thread does (src/models/model-bytes.ts loadModelShared), then createScorer and warm
- * (workers/onnx-scorer.ts). Kept apart from fixtures.ts so that only the files that run a
+ * (src/engine/onnx-scorer.ts). Kept apart from fixtures.ts so that only the files that run a
  * model load onnxruntime.
  */
 import { join } from 'node:path';
 import { loadModelShared } from '../../src/models/model-bytes';
-import { createScorer, type Scorer } from '../../workers/onnx-scorer';
+import { createScorer, type Scorer } from '../../src/engine/onnx-scorer';
 import { kMaxModelRows } from './fixtures';
 import { repoRoot } from './paths';
 

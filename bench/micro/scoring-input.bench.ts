@@ -1,5 +1,5 @@
 /**
- * How a worker fills the model input for a batch (workers/bid-engine.ts, prepare + score):
+ * How a worker fills the model input for a batch (src/engine/bid-engine.ts, prepare + score):
  * per request beginRequest, per imp beginImp, per candidate its precomputed keys and
  * writeRow into the batch matrices, then the copy of the rows into the scorer's own
  * Int32/Float32 tensors. The requests come already parsed with their candidates looked up,

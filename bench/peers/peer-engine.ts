@@ -16,8 +16,8 @@ import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
 import { loadModelShared } from '../../src/models/model-bytes';
 import { ReceiveSlab } from '../../src/pool/receive-slab';
 import { monoNowMs } from '../../src/util/clock';
-import { BidEngine, type ReplySink } from '../../workers/bid-engine';
-import { createScorer } from '../../workers/onnx-scorer';
+import { BidEngine, type ReplySink } from '../../src/engine/bid-engine';
+import { createScorer } from '../../src/engine/onnx-scorer';
 
 /** One request held by a peer while the engine works on it. */
 export interface PeerJob {

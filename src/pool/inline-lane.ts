@@ -21,8 +21,8 @@ import { kTaskCount } from '../codec/request-batch';
 import { kMainSlot, type HistogramHandle, type SlotWriter } from '../metrics/shared-metrics';
 import { M } from '../metrics/definitions';
 import { monoNowMs } from '../util/clock';
-import type { BidEngine } from '../../workers/bid-engine';
-import { buildWarmEngine, type EngineSetup } from '../../workers/engine-setup';
+import type { BidEngine } from '../engine/bid-engine';
+import { buildWarmEngine, type EngineSetup } from '../engine/engine-setup';
 import type { ConsentMode } from '../privacy/consent-resolver';
 
 /** The inline lane never decodes consent strings on the front-end thread. */

@@ -18,8 +18,8 @@ import { checkResponseForRequest } from '../../src/openrtb/response-check';
 import { allocateControl, type WorkerInit } from '../../src/pool/worker-init';
 import { allocateConsentTable } from '../../src/privacy/consent-table';
 import type { BidRequest } from '../../src/openrtb/types';
-import type { BidEngine } from '../../workers/bid-engine';
-import { buildWarmEngine } from '../../workers/engine-setup';
+import type { BidEngine } from '../../src/engine/bid-engine';
+import { buildWarmEngine } from '../../src/engine/engine-setup';
 import { REPO_ROOT } from '../helpers/test-bidder';
 import {
   bodyOf,

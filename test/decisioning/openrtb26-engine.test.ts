@@ -12,8 +12,8 @@ import { CAT_WIDTH, NUM_WIDTH } from '../../src/features/feature-encoder';
 import { buildMetricsLayout, M, OutcomeTable } from '../../src/metrics/definitions';
 import { SlotReader, SlotWriter } from '../../src/metrics/shared-metrics';
 import { createSink } from '../../src/server/http-server';
-import { BidEngine } from '../../workers/bid-engine';
-import type { Scorer } from '../../workers/onnx-scorer';
+import { BidEngine } from '../../src/engine/bid-engine';
+import type { Scorer } from '../../src/engine/onnx-scorer';
 import { bannerCreative, campaign } from './fixtures/builders';
 
 const kRows = 256;

@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing of the bid path in-process, through the real warmed bid engine
- * (workers/engine-setup.ts): corpus requests mutated at the value and text level, random
+ * (src/engine/engine-setup.ts): corpus requests mutated at the value and text level, random
  * JSON, OpenRTB-shaped requests with hostile values, nesting bombs, and bodies as bytes
  * (gzip, bad UTF-8, truncated gzip). Every answer is a conformant 200, a bodyless 204, or
  * a 4xx with a known code; nothing throws. Seed and case count: fixtures/fuzz-settings.ts.

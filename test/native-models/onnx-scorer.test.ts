@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { CAT_WIDTH, FeatureEncoder, NUM_WIDTH, type CandidateFeatures } from '../../src/features/feature-encoder';
 import { loadModelShared } from '../../src/models/model-bytes';
 import type { BidRequest } from '../../src/openrtb/types';
-import { createScorer, type Scorer } from '../../workers/onnx-scorer';
+import { createScorer, type Scorer } from '../../src/engine/onnx-scorer';
 
 const MODELS_DIR = resolve(__dirname, '..', '..', 'native-models');
 const MAX_ROWS = 64;

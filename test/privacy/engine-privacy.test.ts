@@ -1,5 +1,5 @@
 /**
- * The bid engine under privacy signals (workers/bid-engine.ts with src/privacy): a consented
+ * The bid engine under privacy signals (src/engine/bid-engine.ts with src/privacy): a consented
  * GDPR request can be targeted by user segments, a non-consented one cannot but still gets
  * a contextual bid; the inline lane's engine ('defer') hands back a request whose consent
  * string no thread has decoded, and answers it once a worker's engine has published the
@@ -19,8 +19,8 @@ import { loadModelShared } from '../../src/models/model-bytes';
 import { ReceiveSlab } from '../../src/pool/receive-slab';
 import { allocateConsentTable } from '../../src/privacy/consent-table';
 import type { ConsentMode } from '../../src/privacy/consent-resolver';
-import type { BidEngine } from '../../workers/bid-engine';
-import { buildWarmEngine } from '../../workers/engine-setup';
+import type { BidEngine } from '../../src/engine/bid-engine';
+import { buildWarmEngine } from '../../src/engine/engine-setup';
 import { OTHER_VENDOR, OUR_VENDOR, tcString } from './fixtures/consent-strings';
 
 t.setTimeout(120_000);

@@ -5,7 +5,7 @@
  * not from intra-op threads that would fight the other workers for cores).
  */
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
-import { CAT_WIDTH, NUM_WIDTH, TOTAL_BUCKETS } from '../src/features/feature-spec';
+import { CAT_WIDTH, NUM_WIDTH, TOTAL_BUCKETS } from '../features/feature-spec';
 import { createSyncSession, type SyncSession } from './ort-sync-session';
 
 export interface Scorer {

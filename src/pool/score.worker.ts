@@ -6,15 +6,15 @@
  * piscina awaits the exported promise, so no task reaches a cold worker.
  */
 import { threadId, workerData } from 'node:worker_threads';
-import { ReplyWriter } from '../src/codec/reply-batch';
-import { kTaskCount } from '../src/codec/request-batch';
-import { ALL_ERROR_CODES } from '../src/errors';
-import { buildMetricsLayout, M, OutcomeTable } from '../src/metrics/definitions';
-import { claimSlot, kMaxSlots, SlotWriter } from '../src/metrics/shared-metrics';
-import { kControlWorkersReady, type WorkerInit } from '../src/pool/worker-init';
-import { transferable } from '../src/pool/worker-transfer';
-import { monoNowMs } from '../src/util/clock';
-import { buildWarmEngine } from './engine-setup';
+import { ReplyWriter } from '../codec/reply-batch';
+import { kTaskCount } from '../codec/request-batch';
+import { ALL_ERROR_CODES } from '../errors';
+import { buildMetricsLayout, M, OutcomeTable } from '../metrics/definitions';
+import { claimSlot, kMaxSlots, SlotWriter } from '../metrics/shared-metrics';
+import { kControlWorkersReady, type WorkerInit } from './worker-init';
+import { transferable } from './worker-transfer';
+import { monoNowMs } from '../util/clock';
+import { buildWarmEngine } from '../engine/engine-setup';
 
 async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
   const data = workerData as WorkerInit;

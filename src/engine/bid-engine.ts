@@ -22,29 +22,29 @@ import {
   kReqOffset,
   kTaskCount,
   requestBase,
-} from '../src/codec/request-batch';
+} from '../codec/request-batch';
 /** Where the engine puts each request's answer (the BatchReply writer, or an inline server). */
 export interface ReplySink {
   add(requestId: number, status: number, outcome: number, body: string | null): void;
 }
-import { bidJson, bidResponseJson, noBidReasonFor, pickBest } from '../src/decisioning/bid-builder';
-import type { CampaignIndex } from '../src/decisioning/campaign-index';
-import { CandidateCap } from '../src/decisioning/candidate-cap';
-import type { Candidate, Creative, DecisionConfig } from '../src/decisioning/campaign-types';
-import { NoBidReason } from '../src/decisioning/no-bid-reasons';
-import { floorCurrencyUnsupported, priceCandidate } from '../src/decisioning/pricing';
-import { currencyRate, floorAmount, prepareRequest, type RequestContext } from '../src/decisioning/request-context';
-import { errorBody, requestError, type RequestError } from '../src/errors';
-import { FeatureEncoder, type CandidateKeys } from '../src/features/feature-encoder';
-import { M, type OutcomeTable } from '../src/metrics/definitions';
-import type { HistogramHandle, SlotWriter } from '../src/metrics/shared-metrics';
-import { parseBidRequest } from '../src/openrtb/parse-request';
-import { kStatusDeferred } from '../src/codec/reply-batch';
-import { ConsentResolver, kDefaultConsentCacheEntries } from '../src/privacy/consent-resolver';
-import { kPrivacyDeferred } from '../src/privacy/privacy-bits';
-import { PrivacyCounters } from '../src/privacy/privacy-metrics';
-import type { BidRequest } from '../src/openrtb/types';
-import { monoNowMs } from '../src/util/clock';
+import { bidJson, bidResponseJson, noBidReasonFor, pickBest } from '../decisioning/bid-builder';
+import type { CampaignIndex } from '../decisioning/campaign-index';
+import { CandidateCap } from '../decisioning/candidate-cap';
+import type { Candidate, Creative, DecisionConfig } from '../decisioning/campaign-types';
+import { NoBidReason } from '../decisioning/no-bid-reasons';
+import { floorCurrencyUnsupported, priceCandidate } from '../decisioning/pricing';
+import { currencyRate, floorAmount, prepareRequest, type RequestContext } from '../decisioning/request-context';
+import { errorBody, requestError, type RequestError } from '../errors';
+import { FeatureEncoder, type CandidateKeys } from '../features/feature-encoder';
+import { M, type OutcomeTable } from '../metrics/definitions';
+import type { HistogramHandle, SlotWriter } from '../metrics/shared-metrics';
+import { parseBidRequest } from '../openrtb/parse-request';
+import { kStatusDeferred } from '../codec/reply-batch';
+import { ConsentResolver, kDefaultConsentCacheEntries } from '../privacy/consent-resolver';
+import { kPrivacyDeferred } from '../privacy/privacy-bits';
+import { PrivacyCounters } from '../privacy/privacy-metrics';
+import type { BidRequest } from '../openrtb/types';
+import { monoNowMs } from '../util/clock';
 import type { Scorer } from './onnx-scorer';
 
 export interface EngineOptions {

@@ -4,14 +4,14 @@
  * warmed, and the whole bid path warmed on sample requests so the first real requests
  * are not the slow ones. Used by every pool worker and by the front end's inline lane.
  */
-import { readBatchReply, ReplyWriter } from '../src/codec/reply-batch';
-import { CampaignIndex } from '../src/decisioning/campaign-index';
-import { parseCampaigns } from '../src/decisioning/campaign-loader';
-import type { OutcomeTable } from '../src/metrics/definitions';
-import { SlotWriter } from '../src/metrics/shared-metrics';
-import type { WorkerInit } from '../src/pool/worker-init';
-import { ConsentResolver, kDefaultConsentCacheEntries, type ConsentMode } from '../src/privacy/consent-resolver';
-import { ConsentTable } from '../src/privacy/consent-table';
+import { readBatchReply, ReplyWriter } from '../codec/reply-batch';
+import { CampaignIndex } from '../decisioning/campaign-index';
+import { parseCampaigns } from '../decisioning/campaign-loader';
+import type { OutcomeTable } from '../metrics/definitions';
+import { SlotWriter } from '../metrics/shared-metrics';
+import type { WorkerInit } from '../pool/worker-init';
+import { ConsentResolver, kDefaultConsentCacheEntries, type ConsentMode } from '../privacy/consent-resolver';
+import { ConsentTable } from '../privacy/consent-table';
 import { BidEngine, type EngineOptions } from './bid-engine';
 import { createScorer, type Scorer } from './onnx-scorer';
 import { WARM_REQUESTS } from './warm-requests';
