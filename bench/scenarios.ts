@@ -2,9 +2,14 @@
  * The benchmark scenarios: which traffic, which bidder settings, which peers run beside
  * the bidder, and whether the open-loop sweep runs. Shared by the suite (bench/run.ts),
  * the gate (bench/gate.ts) and the profiler (profiles/profile.ts).
+ *
+ * The bidder runs with its defaults (threads sized from the CPU quota, issue 9): a
+ * scenario sets a thread count only when the thread count is its point (banner-1-thread).
+ * The twin (bench/lib/servers.ts) runs in every scenario.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { kIssue9 } from './lib/goals';
 import type { ServerName } from './lib/servers';
 import { generateRequests } from './traffic/generator';
 
@@ -28,6 +33,12 @@ export interface Scenario {
   peers: PeerName[];
   /** Open loop: 'sweep' runs every server at a ladder of offered rates up to saturation; 'reference' only at the reference rate. */
   open: 'sweep' | 'reference';
+  /**
+   * Offered rates the goals name (issue 9: "open loop at 5k, 10k and 20k req/s with
+   * ctr-logreg and at 2.5k and 5k with ctr-dnn"): the bidder and the twin are measured at
+   * each in every run, whatever the peaks.
+   */
+  goalRates: number[];
 }
 
 const SIMPLE_BANNER = '2.6/simple-banner.json';
@@ -35,21 +46,23 @@ const SIMPLE_BANNER = '2.6/simple-banner.json';
 export const SCENARIOS: Scenario[] = [
   {
     name: 'banner-small',
-    description: '2.6 simple-banner sample, small model (ctr-logreg), 2 pool threads: the goals scenario',
+    description: '2.6 simple-banner sample, small model (ctr-logreg), default threads: the goals scenario',
     traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
     gzip: false,
-    env: { BIDDER_MODEL: 'ctr-logreg', BIDDER_POOL_THREADS: '2' },
-    peers: ['ceiling', 'inline', 'fastify', 'inline-batched'],
+    env: { BIDDER_MODEL: 'ctr-logreg' },
+    peers: ['twin', 'ceiling', 'inline', 'fastify'],
     open: 'sweep',
+    goalRates: [...kIssue9.p99Rates['banner-small']],
   },
   {
     name: 'banner-realistic',
-    description: '2.6 simple-banner sample, realistic model (ctr-dnn), 2 pool threads',
+    description: '2.6 simple-banner sample, realistic model (ctr-dnn), default threads',
     traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
     gzip: false,
-    env: { BIDDER_MODEL: 'ctr-dnn', BIDDER_POOL_THREADS: '2' },
-    peers: ['inline'],
+    env: { BIDDER_MODEL: 'ctr-dnn' },
+    peers: ['twin', 'inline'],
     open: 'reference',
+    goalRates: [...kIssue9.p99Rates['banner-realistic']],
   },
   {
     name: 'banner-1-thread',
@@ -57,44 +70,49 @@ export const SCENARIOS: Scenario[] = [
     traffic: { kind: 'spec-sample', file: SIMPLE_BANNER },
     gzip: false,
     env: { BIDDER_MODEL: 'ctr-logreg', BIDDER_POOL_THREADS: '1' },
-    peers: [],
+    peers: ['twin'],
     open: 'reference',
+    goalRates: [],
   },
   {
     name: 'gen-1imp',
     description: 'generated production-sized requests (1-4 KB), 1 impression each, realistic model',
     traffic: { kind: 'generated', seed: 1, count: 2000, imps: 1 },
     gzip: false,
-    env: { BIDDER_MODEL: 'ctr-dnn', BIDDER_POOL_THREADS: '2' },
-    peers: ['inline'],
+    env: { BIDDER_MODEL: 'ctr-dnn' },
+    peers: ['twin', 'inline'],
     open: 'reference',
+    goalRates: [],
   },
   {
     name: 'gen-4imp',
     description: 'generated production-sized requests, 4 impressions each, realistic model',
     traffic: { kind: 'generated', seed: 4, count: 2000, imps: 4 },
     gzip: false,
-    env: { BIDDER_MODEL: 'ctr-dnn', BIDDER_POOL_THREADS: '2' },
-    peers: ['inline'],
+    env: { BIDDER_MODEL: 'ctr-dnn' },
+    peers: ['twin', 'inline'],
     open: 'reference',
+    goalRates: [],
   },
   {
     name: 'gen-gzip',
     description: 'generated requests, 1-5 impressions, gzip bodies, realistic model',
     traffic: { kind: 'generated', seed: 7, count: 2000, imps: [1, 5] },
     gzip: true,
-    env: { BIDDER_MODEL: 'ctr-dnn', BIDDER_POOL_THREADS: '2' },
-    peers: [],
+    env: { BIDDER_MODEL: 'ctr-dnn' },
+    peers: ['twin'],
     open: 'reference',
+    goalRates: [],
   },
   {
     name: 'corpus',
     description: 'the 480 real exchange requests of ../shared/corpus, realistic model',
     traffic: { kind: 'corpus' },
     gzip: false,
-    env: { BIDDER_MODEL: 'ctr-dnn', BIDDER_POOL_THREADS: '2' },
-    peers: [],
+    env: { BIDDER_MODEL: 'ctr-dnn' },
+    peers: ['twin'],
     open: 'reference',
+    goalRates: [],
   },
 ];
 

@@ -15,7 +15,11 @@ import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/sh
 import { loadAllModelsShared } from './models/model-bytes';
 import { Dispatcher } from './pool/dispatcher';
 import { buildInlineLane, type InlineLane } from './pool/inline-lane';
-import { LoopLoad } from './pool/loop-load';
+import { FreeCores } from './pool/free-cores';
+import { readCpuBudget } from './util/cpu-budget';
+import { CostModel } from './pool/placement';
+import { monoNowMs } from './util/clock';
+import { M } from './metrics/definitions';
 import { ReceiveSlab } from './pool/receive-slab';
 import { OpsListener, OpsStartError } from './ops/ops-listener';
 import { ScoringPool } from './pool/scoring-pool';
@@ -137,6 +141,13 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       throw new StartupError('INLINE_LANE_FAILED', [(err as Error).message]);
     }
   }
+  const placedOffsets = { inline: mainMetrics.layout.offset(M.batches, ['inline']), pool: mainMetrics.layout.offset(M.batches, ['pool']) };
+  const costOffsets = {
+    inline: [mainMetrics.layout.offset(M.batchCost, ['inline', 'estimated']), mainMetrics.layout.offset(M.batchCost, ['inline', 'measured'])],
+    pool: [mainMetrics.layout.offset(M.batchCost, ['pool', 'estimated']), mainMetrics.layout.offset(M.batchCost, ['pool', 'measured'])],
+  };
+  const cost = lane === null ? null : new CostModel(lane.costs);
+  const cores = new FreeCores(readCpuBudget().cpus, monoNowMs());
   const dispatcher = new Dispatcher<HttpJob>(
     pool,
     slab,
@@ -146,11 +157,24 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       maxPendingRequests: config.pool.maxPendingRequests,
       maxQueueDelayMs: config.pool.maxQueueDelayMs,
       hardTimeoutMs: config.server.hardTimeoutMs,
-      inlineMaxUtilization: config.pool.inlineMaxUtilization,
       heavyBodyBytes: config.pool.heavyBodyBytes,
     },
     lane,
-    new LoopLoad(),
+    cost === null
+      ? null
+      : {
+          cost,
+          cores,
+          meter: {
+            placed(where, requests, estimatedMs) {
+              mainMetrics.inc(placedOffsets[where]);
+              mainMetrics.inc(costOffsets[where][0], estimatedMs / 1000);
+            },
+            measured(where, ms) {
+              mainMetrics.inc(costOffsets[where][1], ms / 1000);
+            },
+          },
+        },
   );
   // The operations listener runs in its own thread so that a scrape never holds this loop.
   let ops: OpsListener;

@@ -2,7 +2,8 @@
  * The regression gate's verdict, as pure code: each figure is a ratio of the bidder to a
  * peer measured in the same run (so machine speed cancels out), compared against the
  * committed bench/baseline.json within that figure's tolerance. One peer is the bidder
- * itself as built from the baseline's commit (bench/gate/reference.ts).
+ * itself as built from the baseline's commit (bench/gate/reference.ts). The figures
+ * against the twin are held to fixed limits instead (checkLimits).
  */
 
 export type Better = 'higher' | 'lower';
@@ -97,4 +98,63 @@ export function formatGateReport(report: GateReport): string {
   for (const r of report.rows) if (r.verdict === 'skipped') body.push(`${r.figure} skipped: ${r.reason}`);
   body.push('', '(change: positive is better; a figure fails when it is worse than its tolerance)');
   return body.join('\n');
+}
+
+/**
+ * A figure held to a fixed limit rather than to the baseline: the bidder against its
+ * twin (issue 9), whose goal is a ratio in itself, whatever the bidder measured before.
+ */
+export interface Limit {
+  better: Better;
+  /** Fails when the figure is beyond this (below it when higher is better). */
+  limit: number;
+  /** The issue's goal for the figure, for the table. */
+  goal: number;
+  description: string;
+}
+
+export interface LimitRow {
+  figure: string;
+  description: string;
+  goal: number;
+  limit: number;
+  better: Better;
+  measured: number | null;
+  verdict: 'ok' | 'over-limit' | 'missing';
+}
+
+export interface LimitReport {
+  rows: LimitRow[];
+  passed: boolean;
+}
+
+/** Checks each limited figure; one the run did not measure fails (the twin always runs). */
+export function checkLimits(measured: Record<string, number>, limits: Record<string, Limit>): LimitReport {
+  const rows: LimitRow[] = Object.entries(limits).map(([figure, l]) => {
+    const m = measured[figure];
+    const base = { figure, description: l.description, goal: l.goal, limit: l.limit, better: l.better };
+    if (m === undefined || !Number.isFinite(m)) return { ...base, measured: null, verdict: 'missing' };
+    const over = l.better === 'higher' ? m < l.limit : m > l.limit;
+    return { ...base, measured: m, verdict: over ? 'over-limit' : 'ok' };
+  });
+  return { rows, passed: rows.every((r) => r.verdict === 'ok') };
+}
+
+export function formatLimitReport(report: LimitReport): string {
+  const headers = ['figure', 'goal', 'fails if', 'measured', 'verdict'];
+  const rows = report.rows.map((r) => [
+    r.figure,
+    `${r.better === 'higher' ? '>=' : '<='} ${r.goal.toFixed(2)}`,
+    `${r.better === 'higher' ? '<' : '>'} ${r.limit.toFixed(2)}`,
+    r.measured === null ? '-' : r.measured.toFixed(3),
+    r.verdict === 'over-limit' ? 'FAILED' : r.verdict === 'missing' ? 'MISSING' : r.measured !== null && meetsGoal(r) ? 'ok, goal met' : 'ok, goal missed',
+  ]);
+  const cells = [headers, ...rows];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function meetsGoal(r: LimitRow): boolean {
+  return r.measured !== null && (r.better === 'higher' ? r.measured >= r.goal : r.measured <= r.goal);
 }

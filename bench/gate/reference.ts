@@ -29,13 +29,20 @@ export function headCommit(root: string, codePaths: readonly string[]): { ok: tr
   return { ok: true, commit: head.out };
 }
 
+/** The full commit id a name (a short id, a branch, a tag) stands for in the repository at `root`. */
+export function resolveCommit(root: string, name: string): { ok: true; commit: string } | { ok: false; reason: string } {
+  if (name.startsWith('-')) return { ok: false, reason: `not a commit name: ${JSON.stringify(name)}` };
+  const r = git(root, ['rev-parse', '--verify', '--quiet', `${name}^{commit}`]);
+  return r.ok ? { ok: true, commit: r.out } : { ok: false, reason: `no commit ${JSON.stringify(name)} in this clone (a shallow clone? fetch it)` };
+}
+
 /**
  * Builds `commit` of the repository at `root` into a temporary folder: its files from git,
  * this checkout's node_modules (linked, not installed: a reference whose dependencies
  * differ builds or runs wrongly and is reported as unavailable), compiled with tsc.
  */
 export function buildReference(root: string, commit: string): ReferenceBuild {
-  if (!/^[0-9a-f]{7,40}$/.test(commit)) return { ok: false, reason: `the baseline names no valid commit (${JSON.stringify(commit)})` };
+  if (!/^[0-9a-f]{7,40}$/.test(commit)) return { ok: false, reason: `not a commit id: ${JSON.stringify(commit)}` };
   const found = git(root, ['cat-file', '-e', `${commit}^{commit}`]);
   if (!found.ok) return { ok: false, reason: `commit ${commit} is not in this clone (a shallow clone? fetch it): ${found.out}` };
   const dir = mkdtempSync(join(tmpdir(), 'bidder-reference-'));

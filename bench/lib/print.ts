@@ -1,6 +1,7 @@
 /** Plain-text tables of suite results, for the terminal and CI logs. */
-import { isSaturated } from './analysis';
+import { isSaturated, round2, twinPoints } from './analysis';
 import type { GoalResult, PeerRatios, ScenarioResult } from './results';
+import { TWIN } from './servers';
 
 function ms(us: number): string {
   return (us / 1000).toFixed(2);
@@ -69,5 +70,52 @@ export function printRatios(ratios: PeerRatios[]): void {
 export function printGoals(goals: GoalResult[]): void {
   if (goals.length === 0) return;
   out('\ngoals');
-  out(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.measured, g.met ? 'yes' : 'NO'])));
+  out(table(['issue', 'goal', 'measured', 'met'], goals.map((g) => [g.issue === undefined ? '-' : `#${g.issue}`, g.goal, g.measured, g.met ? 'yes' : 'NO'])));
+}
+
+const ratioCell = (x: number | null): string => (x === null ? '-' : `${x}x`);
+
+/**
+ * The bidder beside its twin (the same engine on one loop, bench/lib/servers.ts), each
+ * figure from the same run: closed-loop throughput and CPU per request per scenario, then
+ * the open-loop p99 at every rate both were offered.
+ */
+export function printTwin(scenarios: ScenarioResult[]): void {
+  const pairs = scenarios
+    .map((s) => ({ s, bidder: s.closed.find((c) => c.server === 'bidder'), twin: s.closed.find((c) => c.server === TWIN) }))
+    .filter((p) => p.bidder !== undefined && p.twin !== undefined);
+  if (pairs.length === 0) return;
+  out('\nthe bidder against its twin (the same engine on one uWS loop, batched per loop turn), closed loop');
+  out(
+    table(
+      ['scenario', 'bidder req/s', 'twin req/s', 'throughput x', 'bidder CPU ms/1k', 'twin CPU ms/1k', 'CPU/req x'],
+      pairs.map(({ s, bidder, twin }) => [
+        s.name,
+        bidder!.rps,
+        twin!.rps,
+        ratioCell(round2(bidder!.rps / twin!.rps)),
+        bidder!.cpuMsPer1000,
+        twin!.cpuMsPer1000,
+        ratioCell(twin!.cpuMsPer1000 > 0 ? round2(bidder!.cpuMsPer1000 / twin!.cpuMsPer1000) : null),
+      ]),
+    ),
+  );
+  for (const { s } of pairs) {
+    const points = twinPoints(s);
+    if (points.length === 0) continue;
+    out(`${s.name}: open-loop p99, bidder against twin ((sat): achieved < 95% of offered)`);
+    out(
+      table(
+        ['offered', 'bidder p99 ms', 'twin p99 ms', 'p99 x', 'bidder p99.9 ms', 'twin p99.9 ms'],
+        points.map((p) => [
+          p.rate,
+          `${ms(p.bidder.latencyUs.p99)}${isSaturated(p.bidder) ? ' (sat)' : ''}`,
+          `${ms(p.twin.latencyUs.p99)}${isSaturated(p.twin) ? ' (sat)' : ''}`,
+          ratioCell(p.p99Ratio),
+          ms(p.bidder.latencyUs.p999),
+          ms(p.twin.latencyUs.p999),
+        ]),
+      ),
+    );
+  }
 }

@@ -59,6 +59,11 @@ export interface ScenarioResult {
   open: OpenLoopResult[];
   /** The offered rate the percentile curves and tail ratios are compared at. */
   referenceRate: number | null;
+  /**
+   * The gate only: the offered rate of its bidder-vs-twin p99 figure (a share of the
+   * twin's closed-loop peak, bench/gate.ts). Suite results compare the twin at every rate.
+   */
+  twinRate?: number | null;
 }
 
 /** The bidder against one peer in one scenario; each figure is bidder / peer. */
@@ -76,6 +81,8 @@ export interface GoalResult {
   goal: string;
   measured: string;
   met: boolean;
+  /** The issue that set the goal (absent in results written before goals named theirs). */
+  issue?: number;
 }
 
 export interface SuiteResults {
@@ -87,4 +94,6 @@ export interface SuiteResults {
   scenarios: ScenarioResult[];
   ratios: PeerRatios[];
   goals: GoalResult[];
+  /** What each server of the run is, by name (the twin's line says which build ran). */
+  servers?: Record<string, string>;
 }

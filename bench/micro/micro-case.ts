@@ -11,6 +11,11 @@ interface CaseBase {
   setup?(): void | Promise<void>;
   /** Runs once after the last sample (release a session). */
   teardown?(): void | Promise<void>;
+  /**
+   * Units of work one call of `fn` does (the requests of a batch): the runner reports time
+   * per unit, so cases over batches of different sizes compare per request. Default 1.
+   */
+  readonly perCall?: number;
 }
 
 /** One call of `fn` is the unit measured. Its result is kept in a sink so V8 cannot drop the work. */
@@ -43,7 +48,7 @@ export interface MeasureOptions {
 
 /** What measuring one case yields. */
 export interface Measurement {
-  /** Median over samples. */
+  /** Median over samples, per unit of work (MicroCase.perCall). */
   nsPerCall: number;
   minNs: number;
   maxNs: number;

@@ -5,29 +5,14 @@
  * CTR) and once with the small ONNX model.
  */
 import { ALL_ERROR_CODES } from '../../src/errors';
-import { CAT_WIDTH, NUM_WIDTH } from '../../src/features/feature-encoder';
 import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions';
 import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
 import { BidEngine, type EngineOptions, type ReplySink } from '../../src/engine/bid-engine';
 import type { Scorer } from '../../src/engine/onnx-scorer';
-import { campaignIndex, DECISION, kMaxModelRows, requestFixture, SEAT, type RequestKind } from './fixtures';
+import { campaignIndex, DECISION, requestFixture, SEAT, type RequestKind } from './fixtures';
 import type { MicroCase } from './micro-case';
 import { loadScorer } from './scorer-fixture';
-
-const STUB_CTR = 0.02;
-
-/** A scorer that answers every row with the same CTR, without a model. */
-class StubScorer implements Scorer {
-  readonly maxRows = kMaxModelRows;
-  readonly cat = new Int32Array(kMaxModelRows * CAT_WIDTH);
-  readonly num = new Float32Array(kMaxModelRows * NUM_WIDTH);
-  private readonly out = new Float32Array(kMaxModelRows).fill(STUB_CTR);
-  score(_cat: Int32Array, _num: Float32Array, rows: number): Promise<Float32Array> {
-    return Promise.resolve(this.out.subarray(0, rows));
-  }
-  async warm(): Promise<void> {}
-  async release(): Promise<void> {}
-}
+import { StubScorer } from './stub-scorer';
 
 /** Keeps the last answer, so the work of building it is observable. */
 class LastReply implements ReplySink {

@@ -114,6 +114,10 @@ export async function measureCase(c: MicroCase, options: MeasureOptions = DEFAUL
       }
       samplesNs.push(ns / iterations);
     }
+    // Per unit of work (a batch case's requests), so cases of different sizes compare.
+    const units = c.perCall ?? 1;
+    if (!(units >= 1)) throw new RangeError(`${c.name}: perCall must be at least 1, got ${units}`);
+    for (let i = 0; i < samplesNs.length; i++) samplesNs[i] /= units;
     const sorted = [...samplesNs].sort((a, b) => a - b);
     const med = median(sorted);
     const mad = median(sorted.map((x) => Math.abs(x - med)).sort((a, b) => a - b));

@@ -16,7 +16,8 @@ import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
 import { loadModelShared } from '../../src/models/model-bytes';
 import { ReceiveSlab } from '../../src/pool/receive-slab';
 import { monoNowMs } from '../../src/util/clock';
-import { BidEngine, type ReplySink } from '../../src/engine/bid-engine';
+import type { ReplySink } from '../../src/engine/bid-engine';
+import { createEngine } from '../../src/engine/engine-setup';
 import { createScorer } from '../../src/engine/onnx-scorer';
 
 /** One request held by a peer while the engine works on it. */
@@ -58,10 +59,13 @@ export async function createPeerEngine(): Promise<PeerEngine> {
   const scorer = await createScorer(model.shared, model.byteLength, 4096);
   await scorer.warm();
   const slab = new ReceiveSlab(config.pool.slabSegmentBytes, config.pool.slabSegments);
-  const engine = new BidEngine(new CampaignIndex(parsed.campaigns), scorer, outcomes, new SlotWriter(layout, layout.allocate(), 0), slab.buffer, {
-    decision: { fxRates: config.bidding.fxRates, seatId: config.bidding.seatId },
-    seatId: config.bidding.seatId,
-    tmaxMarginMs: config.bidding.tmaxMarginMs,
+  const engine = createEngine({
+    index: new CampaignIndex(parsed.campaigns),
+    scorer,
+    outcomes,
+    metrics: new SlotWriter(layout, layout.allocate(), 0),
+    slab: slab.buffer,
+    bidding: config.bidding,
     maxBodyBytes: config.server.maxBodyBytes,
     testHooks: false,
     idPrefix: 'peer-',

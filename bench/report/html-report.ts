@@ -1,15 +1,20 @@
 /**
  * The benchmark suite's results (bench/lib/results.ts) as one self-contained HTML page:
- * header, goals, peer ratios, and per scenario the closed-loop table, the HDR latency
- * percentile curves at the reference rate, the throughput-latency curve of the open-loop
- * sweep and its table. Inline CSS and SVG only: no scripts, fonts or network.
+ * header, goals, the bidder against its twin (throughput and CPU per request per scenario
+ * side by side, the p99-vs-offered-rate curves of both on one chart), peer ratios, and per
+ * scenario the closed-loop table, the HDR latency percentile curves at the reference
+ * rate, the throughput-latency curve of the open-loop sweep and its table. Inline CSS and
+ * SVG only: no scripts, fonts or network.
  *
  *   node dist/bench/report/html-report.js [results.json] [out.html]
  *        (defaults: bench/results/latest.json -> bench/results/latest.html)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isSaturated, kSaturated, round2, twinPoints } from '../lib/analysis';
+import { kIssue9, p99GoalRates } from '../lib/goals';
 import type { ClosedLoopResult, GoalResult, OpenLoopResult, PeerRatios, ScenarioResult, SuiteResults } from '../lib/results';
+import { SERVER_DESCRIPTIONS, TWIN } from '../lib/servers';
 import {
   CHART_CSS,
   escapeHtml,
@@ -19,14 +24,16 @@ import {
   hdrPoints,
   linearAxis,
   logAxis,
+  renderBarChart,
   renderChart,
   type Point,
   type Series,
 } from './svg-chart';
 
 export const BIDDER = 'bidder';
-/** An open-loop run is saturated when it achieved less than this share of the offered rate. */
-export const kSaturatedShare = 0.95;
+/** An open-loop run is saturated when it achieved less than this share of the offered rate (bench/lib/analysis.ts). */
+export const kSaturatedShare = kSaturated;
+export { isSaturated };
 /** The percentile chart switches to a log y axis when max / min exceeds this. */
 const kLogRangeRatio = 100;
 
@@ -35,8 +42,8 @@ const DEFAULT_IN = resolve(ROOT, 'bench/results/latest.json');
 const DEFAULT_OUT = resolve(ROOT, 'bench/results/latest.html');
 
 const kBidderColour = '#d1242f';
-const kKnownColours: Record<string, string> = { ceiling: '#6e7781', inline: '#0969da', fastify: '#8250df' };
-const kPalette = ['#bf8700', '#1a7f37', '#e16f24', '#1b7c83', '#bf3989', '#953800', '#3e4b9e', '#57606a'];
+const kKnownColours: Record<string, string> = { ceiling: '#6e7781', inline: '#0969da', fastify: '#8250df', [TWIN]: '#1a7f37' };
+const kPalette = ['#bf8700', '#e16f24', '#1b7c83', '#bf3989', '#953800', '#3e4b9e', '#57606a'];
 /** Peers drawn dashed: reference points rather than competitors. */
 const kDashed = new Set(['ceiling']);
 
@@ -85,10 +92,6 @@ function duration(from: string, to: string): string {
 
 function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
-
-export function isSaturated(r: OpenLoopResult): boolean {
-  return r.achievedRate < kSaturatedShare * r.offeredRate;
 }
 
 // ---- colours and ordering ------------------------------------------------------------
@@ -140,9 +143,11 @@ function goalsTable(goals: GoalResult[]): string {
   if (goals.length === 0) return '<p class="empty">No goals recorded.</p>';
   const met = goals.filter((g) => g.met).length;
   const rows = goals.map(
-    (g) => `<tr><td>${h(g.goal)}</td><td>${h(g.measured)}</td><td class="${g.met ? 'good' : 'bad'}">${g.met ? '✓' : '✗'}</td></tr>`,
+    (g) =>
+      `<tr><td>${g.issue === undefined ? dash : `#${g.issue}`}</td><td>${h(g.goal)}</td><td>${h(g.measured)}</td>` +
+      `<td class="${g.met ? 'good' : 'bad'}">${g.met ? '✓' : '✗'}</td></tr>`,
   );
-  return `<p>${met} of ${goals.length} goals met.</p>${table(['Goal', 'Measured', 'Met'], rows)}`;
+  return `<p>${met} of ${goals.length} goals met.</p>${table(['Issue', 'Goal', 'Measured', 'Met'], rows)}`;
 }
 
 /** A bidder/peer ratio cell; good when above 1 (higherIsBetter) or below 1 (otherwise). */
@@ -277,6 +282,143 @@ function throughputChart(s: ScenarioResult, styles: Map<string, Style>): string 
   });
 }
 
+// ---- the bidder against its twin (issue 9) --------------------------------------------
+
+interface TwinPair {
+  s: ScenarioResult;
+  /** The scenario's name, numbered when it repeats (the gate's rounds). */
+  label: string;
+  bidder: ClosedLoopResult;
+  twin: ClosedLoopResult;
+}
+
+function twinPairs(results: SuiteResults): TwinPair[] {
+  const pairs: TwinPair[] = [];
+  const count = new Map<string, number>();
+  for (const s of results.scenarios) count.set(s.name, (count.get(s.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  for (const s of results.scenarios) {
+    const bidder = s.closed.find((c) => c.server === BIDDER);
+    const twin = s.closed.find((c) => c.server === TWIN);
+    const n = (seen.get(s.name) ?? 0) + 1;
+    seen.set(s.name, n);
+    const label = count.get(s.name)! > 1 ? `${s.name} #${n}` : s.name;
+    if (bidder && twin) pairs.push({ s, label, bidder, twin });
+  }
+  return pairs;
+}
+
+const times = (x: number): string => `${fixed(x, 2)}×`;
+
+function twinBars(pairs: TwinPair[], styles: Map<string, Style>): string {
+  const categories = pairs.map((p) => p.label);
+  const series = (pick: (c: ClosedLoopResult) => number) => [
+    { name: BIDDER, colour: styles.get(BIDDER)!.colour, values: pairs.map((p) => pick(p.bidder)) },
+    { name: TWIN, colour: styles.get(TWIN)!.colour, values: pairs.map((p) => pick(p.twin)) },
+  ];
+  const ratioNotes = (pick: (c: ClosedLoopResult) => number) => pairs.map((p) => (pick(p.twin) > 0 ? times(round2(pick(p.bidder) / pick(p.twin))) : ''));
+  return (
+    renderBarChart({ title: 'Throughput, closed loop (bidder ÷ twin above each pair)', yTitle: 'req/s', categories, series: series((c) => c.rps), notes: ratioNotes((c) => c.rps) }) +
+    renderBarChart({
+      title: 'CPU per request, closed loop (bidder ÷ twin above each pair)',
+      yTitle: 'CPU ms per 1,000 requests',
+      categories,
+      series: series((c) => c.cpuMsPer1000),
+      notes: ratioNotes((c) => c.cpuMsPer1000),
+      format: (v) => fixed(v, 1),
+    })
+  );
+}
+
+function twinTable(pairs: TwinPair[]): string {
+  const rows = pairs.map(
+    ({ label, bidder, twin }) =>
+      `<tr><td>${h(label)}</td><td class="num">${int(bidder.rps)}</td><td class="num">${int(twin.rps)}</td>${ratioCell(round2(bidder.rps / twin.rps), true)}` +
+      `<td class="num">${fixed(bidder.cpuMsPer1000, 1)}</td><td class="num">${fixed(twin.cpuMsPer1000, 1)}</td>` +
+      `${ratioCell(twin.cpuMsPer1000 > 0 ? round2(bidder.cpuMsPer1000 / twin.cpuMsPer1000) : null, false)}</tr>`,
+  );
+  const head = ['Scenario', `${BIDDER} req/s`, `${TWIN} req/s`, 'Throughput', `${BIDDER} CPU ms/1k`, `${TWIN} CPU ms/1k`, 'CPU / request'];
+  return table(head, rows);
+}
+
+/** p99 against offered rate, the bidder and the twin on one chart, with the goal's 1.25 × twin where issue 9 sets it. */
+function twinCurveChart(s: ScenarioResult, label: string, styles: Map<string, Style>): string {
+  const points = twinPoints(s);
+  if (points.length < 2) return '';
+  const line = (name: string, pick: (p: (typeof points)[number]) => OpenLoopResult): Series => ({
+    name,
+    ...styles.get(name)!,
+    markers: true,
+    points: points.map((p) => {
+      const r = pick(p);
+      return {
+        x: p.rate,
+        y: r.latencyUs.p99 / 1000,
+        hollow: isSaturated(r),
+        title: `${name} at ${int(p.rate)} req/s offered: achieved ${int(r.achievedRate)}, p99 ${ms(r.latencyUs.p99)} ms${isSaturated(r) ? ' (saturated)' : ''}`,
+      };
+    }),
+  });
+  const series = [line(BIDDER, (p) => p.bidder), line(TWIN, (p) => p.twin)];
+  if (kIssue9.models[s.name] !== undefined) {
+    series.push({
+      name: `goal: ${kIssue9.p99VsTwin} × twin`,
+      colour: styles.get(TWIN)!.colour,
+      dashed: true,
+      points: points.map((p) => ({ x: p.rate, y: (kIssue9.p99VsTwin * p.twin.latencyUs.p99) / 1000 })),
+    });
+  }
+  const ys = series.flatMap((x) => x.points.map((p) => p.y)).filter((y) => num(y) && y > 0);
+  return renderChart({
+    title: `${label}: p99 against offered rate, bidder and twin`,
+    x: linearAxis('offered rate (req/s)', 0, Math.max(...points.map((p) => p.rate))),
+    y: logAxis('p99 latency (ms), log', ys.length > 0 ? Math.min(...ys) : 0.1, ys.length > 0 ? Math.max(...ys) : 1),
+    series,
+    hollowLabel: `saturated (< ${kSaturatedShare * 100}%)`,
+  });
+}
+
+function twinPointsTable(pairs: TwinPair[]): string {
+  const rows: string[] = [];
+  for (const { s, label } of pairs) {
+    const covered = new Set(p99GoalRates(s));
+    for (const p of twinPoints(s)) {
+      const cell = (r: OpenLoopResult) =>
+        `<td class="num${isSaturated(r) ? ' bad' : ''}">${ms(r.latencyUs.p99)}${isSaturated(r) ? ' <span class="tag">saturated</span>' : ''}</td>`;
+      const met = p.bidder.latencyUs.p99 <= kIssue9.p99VsTwin * p.twin.latencyUs.p99;
+      const goal = covered.has(p.rate) ? `<td class="${met ? 'good' : 'bad'}">${met ? '✓' : '✗'}</td>` : `<td>${dash}</td>`;
+      rows.push(`<tr><td>${h(label)}</td><td class="num">${int(p.rate)}</td>${cell(p.bidder)}${cell(p.twin)}${ratioCell(p.p99Ratio, false)}${goal}</tr>`);
+    }
+  }
+  if (rows.length === 0) return '';
+  return table(['Scenario', 'offered req/s', `${BIDDER} p99 ms`, `${TWIN} p99 ms`, 'p99', `≤ ${kIssue9.p99VsTwin}× (issue 9)`], rows);
+}
+
+function twinSection(results: SuiteResults, styles: Map<string, Style>): string {
+  const pairs = twinPairs(results);
+  if (pairs.length === 0) return '<h2 id="twin">Bidder against the twin</h2><p class="empty">The twin did not run beside the bidder.</p>';
+  const what = results.servers?.[TWIN] ?? SERVER_DESCRIPTIONS[TWIN];
+  const curves = pairs.map((p) => twinCurveChart(p.s, p.label, styles)).filter((c) => c !== '');
+  return [
+    '<h2 id="twin">Bidder against the twin</h2>',
+    `<p class="note">${h(what)}. The only difference from the bidder is the thread layout. Each pair was measured in the same run; ` +
+      'throughput above 1, CPU per request and p99 below 1 favour the bidder. ' +
+      `Issue 9's goals: throughput ≥ ${kIssue9.throughputVsTwin}× with both models, CPU per request ≤ ${kIssue9.cpuVsTwin}× (banner-small), ` +
+      `p99 ≤ ${kIssue9.p99VsTwin}× from ${int(kIssue9.p99LadderFrom)} req/s to ${kIssue9.p99LadderTop * 100}% of the twin's capacity (banner-small) and at 2,500 and 5,000 req/s (banner-realistic).</p>`,
+    `<div class="charts">${twinBars(pairs, styles)}</div>`,
+    twinTable(pairs),
+    curves.length > 0 ? `<h3>Open loop</h3><div class="charts">${curves.join('')}</div>` : '',
+    twinPointsTable(pairs),
+  ].join('\n');
+}
+
+function serversList(results: SuiteResults, styles: Map<string, Style>): string {
+  const servers = results.servers;
+  if (servers === undefined || Object.keys(servers).length === 0) return '';
+  const rows = Object.entries(servers).map(([name, what]) => `<dt>${swatch(styles.get(name))}${h(name)}</dt><dd>${h(what)}</dd>`);
+  return `<dl class="meta servers">${rows.join('')}</dl>`;
+}
+
 // ---- page ----------------------------------------------------------------------------
 
 function scenarioId(s: ScenarioResult, i: number): string {
@@ -343,9 +485,11 @@ export function renderHtmlReport(results: SuiteResults): string {
     `<dt>Machine</dt><dd>${int(m.cpus)} CPUs, ${h(m.cpuModel)}; Node ${h(m.node)}; load average at start ${h(load)}</dd>`,
     `<dt>Command</dt><dd><code>${h(results.command)}</code></dd>`,
     '</dl>',
+    serversList(results, styles),
     toc ? `<nav><strong>Scenarios</strong><ul>${toc}</ul></nav>` : '',
     '<h2>Goals</h2>',
     goalsTable(results.goals),
+    twinSection(results, styles),
     '<h2>Bidder against peers</h2>',
     ratiosTable(results.ratios, styles),
     ...results.scenarios.map((s, i) => scenarioSection(s, i, styles)),

@@ -1,7 +1,8 @@
 /**
  * A small inline-SVG line chart for the benchmark report (bench/report/html-report.ts):
  * linear or log axes with ticks and grid lines, one path per series, optional markers
- * (hollow for flagged points), and a legend to the right of the plot. No dependencies;
+ * (hollow for flagged points), and a legend to the right of the plot; and a grouped bar
+ * chart (one group per category, one bar per series) on the same frame. No dependencies;
  * the SVG is meant to be embedded in HTML5, so it carries no xmlns.
  */
 
@@ -222,6 +223,90 @@ export function renderChart(c: Chart): string {
   );
 }
 
+export interface BarSeries {
+  /** Server name: kept in data-server and shown in the legend. */
+  name: string;
+  colour: string;
+  /** One value per category; null draws no bar. */
+  values: (number | null)[];
+}
+
+export interface BarChart {
+  title: string;
+  yTitle: string;
+  categories: string[];
+  series: BarSeries[];
+  /** A label above each category's group (e.g. the ratio of its bars); '' for none. */
+  notes?: string[];
+  /** Tooltip text of each bar's value. */
+  format?: (v: number) => string;
+}
+
+/** Narrower than a line chart, so that two sit side by side in the report's 1,100 px. */
+const kBarWidth = 540;
+const kBarLegendW = 96;
+const kBarPlotW = kBarWidth - kLeft - kBarLegendW;
+/** Room under the plot for category labels set at an angle. */
+const kBarBottom = 92;
+const kBarPlotH = kHeight - kTop - kBarBottom;
+const kCategoryChars = 18;
+/** Headroom over the tallest bar for the note above its group. */
+const kBarHeadroom = 1.12;
+
+/** A grouped bar chart: categories along x, bars from 0 on a linear y axis. */
+export function renderBarChart(c: BarChart): string {
+  const format = c.format ?? formatNumber;
+  const values = c.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
+  const y = linearAxis(c.yTitle, 0, values.length > 0 ? Math.max(...values) * kBarHeadroom : 1);
+  const yAt = (v: number) => (kTop + kBarPlotH - position(y, v, kBarPlotH)).toFixed(1);
+  const bottom = kTop + kBarPlotH;
+  const title = escapeHtml(c.title);
+  const out: string[] = [
+    `<svg class="chart bars" viewBox="0 0 ${kBarWidth} ${kHeight}" width="${kBarWidth}" height="${kHeight}" role="img" aria-label="${title}">`,
+    `<rect class="bg" width="${kBarWidth}" height="${kHeight}"/>`,
+    `<text class="chart-title" x="${kLeft}" y="20">${title}</text>`,
+  ];
+  for (const t of y.ticks) {
+    const ty = yAt(t.value);
+    out.push(`<line class="grid" x1="${kLeft}" y1="${ty}" x2="${kLeft + kBarPlotW}" y2="${ty}"/>`);
+    out.push(`<line class="tick" x1="${kLeft - 5}" y1="${ty}" x2="${kLeft}" y2="${ty}"/>`);
+    out.push(`<text class="tick-label" x="${kLeft - 8}" y="${ty}" dy="0.32em" text-anchor="end">${escapeHtml(t.label)}</text>`);
+  }
+  out.push(`<rect class="frame" x="${kLeft}" y="${kTop}" width="${kBarPlotW}" height="${kBarPlotH}"/>`);
+  const ym = kTop + kBarPlotH / 2;
+  out.push(`<text class="axis-title" x="16" y="${ym}" text-anchor="middle" transform="rotate(-90 16 ${ym})">${escapeHtml(c.yTitle)}</text>`);
+  const groupW = kBarPlotW / Math.max(1, c.categories.length);
+  const barW = Math.min(36, (groupW * 0.7) / Math.max(1, c.series.length));
+  c.categories.forEach((category, i) => {
+    const centre = kLeft + groupW * (i + 0.5);
+    const left = centre - (barW * c.series.length) / 2;
+    let top = bottom;
+    for (const [j, s] of c.series.entries()) {
+      const v = s.values[i];
+      if (v === null || v === undefined || !Number.isFinite(v)) continue;
+      const by = Number(yAt(Math.max(0, v)));
+      top = Math.min(top, by);
+      out.push(
+        `<rect class="bar" data-server="${escapeHtml(s.name)}" data-category="${escapeHtml(category)}" x="${(left + j * barW).toFixed(1)}" y="${by.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(bottom - by).toFixed(1)}" fill="${s.colour}">` +
+          `<title>${escapeHtml(`${s.name}, ${category}: ${format(v)}`)}</title></rect>`,
+      );
+    }
+    const note = c.notes?.[i] ?? '';
+    if (note !== '') out.push(`<text class="bar-note" x="${centre.toFixed(1)}" y="${(top - 6).toFixed(1)}" text-anchor="middle">${escapeHtml(note)}</text>`);
+    const ly = bottom + 14;
+    out.push(`<text class="tick-label" x="${centre.toFixed(1)}" y="${ly}" text-anchor="end" transform="rotate(-28 ${centre.toFixed(1)} ${ly})">${escapeHtml(truncate(category, kCategoryChars))}<title>${escapeHtml(category)}</title></text>`);
+  });
+  const lx = kLeft + kBarPlotW + 16;
+  out.push('<g class="legend">');
+  c.series.forEach((s, i) => {
+    const ly = kTop + 8 + i * 20;
+    out.push(`<g class="legend-item" data-server="${escapeHtml(s.name)}"><rect x="${lx}" y="${ly - 6}" width="22" height="12" fill="${s.colour}"/>`);
+    out.push(`<text x="${lx + 30}" y="${ly}" dy="0.32em">${escapeHtml(truncate(s.name, kLegendChars))}<title>${escapeHtml(s.name)}</title></text></g>`);
+  });
+  out.push('</g></svg>');
+  return out.join('');
+}
+
 /** CSS for the classes above; the page includes it once. */
 export const CHART_CSS = `
 svg.chart { max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
@@ -236,6 +321,7 @@ svg.chart .chart-title { fill: #24292f; font-size: 13px; font-weight: 600; }
 svg.chart .legend text { fill: #24292f; }
 svg.chart .legend .note { fill: #57606a; }
 svg.chart .legend .detail { font-size: 11px; }
+svg.chart .bar-note { fill: #24292f; font-size: 11px; font-weight: 600; }
 `;
 
 // HDR percentile axis: x = log10(1 / (1 - p/100)), so 90% -> 1, 99% -> 2, 99.9% -> 3.

@@ -170,6 +170,12 @@ export class BidEngine {
   private readonly consent: ConsentResolver;
   private readonly privacyCounters: PrivacyCounters;
   private bidSeq = 0;
+  /**
+   * What the last processBatch cost in the model: rows scored and session time. The
+   * placement's cost model (src/pool/placement.ts) learns from them.
+   */
+  lastRows = 0;
+  lastModelMs = 0;
 
   constructor(
     private readonly index: CampaignIndex,
@@ -213,6 +219,8 @@ export class BidEngine {
       state.republish = (flags & kFlagConsentDeferred) !== 0;
       rows = this.prepare(text, task[base + kReqArrivedAt], now, state, rows);
     }
+    this.lastRows = rows;
+    this.lastModelMs = 0;
     if (rows > 0) await this.score(rows);
     const finished = monoNowMs();
     for (let i = 0; i < count; i++) {
@@ -233,6 +241,8 @@ export class BidEngine {
     resetState(state);
     const now = monoNowMs();
     const rows = this.prepare(text, now, now, state, 0);
+    this.lastRows = rows;
+    this.lastModelMs = 0;
     if (rows > 0) await this.score(rows);
     if (state.status === 0) this.decide(state, monoNowMs());
     if (state.status !== kStatusDeferred) this.privacyCounters.answered(state.privacy, state.status);
@@ -423,7 +433,9 @@ export class BidEngine {
       const ctr = await scorer.score(scorer.cat, scorer.num, n);
       this.ctr.set(ctr.subarray(0, n), first);
     }
-    this.metrics.observe(this.modelHistogram, (monoNowMs() - started) / 1000);
+    const modelMs = monoNowMs() - started;
+    this.lastModelMs = modelMs;
+    this.metrics.observe(this.modelHistogram, modelMs / 1000);
     this.metrics.inc(this.rowsCounter, rows);
   }
 

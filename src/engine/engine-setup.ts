@@ -1,8 +1,11 @@
 /**
- * Builds a warmed BidEngine from what a scoring thread is given (WorkerInit): campaigns
+ * The engine factory: the one place a BidEngine is made (createEngine), and the warmed
+ * engine every scoring thread builds from what it is given (WorkerInit): campaigns
  * indexed, an onnxruntime session per model built from the shared model bytes and
  * warmed, and the whole bid path warmed on sample requests so the first real requests
- * are not the slow ones. Used by every pool worker and by the front end's inline lane.
+ * are not the slow ones. Used by every pool worker, every acceptor's inline lane, and the
+ * benchmark's peers. The warm-up also measures what a batch costs on this thread
+ * (WarmCosts): the placement's first estimates, before live batches refine them.
  */
 import { readBatchReply, ReplyWriter } from '../codec/reply-batch';
 import { CampaignIndex } from '../decisioning/campaign-index';
@@ -13,6 +16,7 @@ import type { WorkerInit } from '../pool/worker-init';
 import { ConsentResolver, kDefaultConsentCacheEntries, type ConsentMode } from '../privacy/consent-resolver';
 import { ConsentTable } from '../privacy/consent-table';
 import { BidEngine, type EngineOptions } from './bid-engine';
+import { monoNowMs } from '../util/clock';
 import { createScorer, type Scorer } from './onnx-scorer';
 import { WARM_REQUESTS } from './warm-requests';
 
@@ -37,7 +41,59 @@ export interface EngineSetup {
   consentMode?: ConsentMode;
 }
 
-export async function buildWarmEngine(s: EngineSetup): Promise<BidEngine> {
+/**
+ * What scoring costs on the thread that warmed, in milliseconds: the model's fixed cost
+ * per session.run and its cost per row, the rest of the bid path per request, and the
+ * rows a request brings. The warm requests are a mix (banner, video, native, a deal, an
+ * invalid one), not live traffic: live batches correct all four (placement.ts).
+ */
+export interface WarmCosts {
+  modelBatchMs: number;
+  modelRowMs: number;
+  requestMs: number;
+  rowsPerRequest: number;
+}
+
+/** What an engine is made of, apart from the thread's own metrics and id prefix. */
+export interface EngineParts {
+  index: CampaignIndex;
+  scorer: Scorer;
+  outcomes: OutcomeTable;
+  metrics: SlotWriter;
+  slab: SharedArrayBuffer;
+  bidding: WorkerInit['bidding'];
+  maxBodyBytes: number;
+  testHooks: boolean;
+  idPrefix: string;
+  consent?: ConsentResolver;
+}
+
+/** The one engine factory. */
+export function createEngine(p: EngineParts): BidEngine {
+  const options: EngineOptions = {
+    decision: { fxRates: p.bidding.fxRates, seatId: p.bidding.seatId },
+    seatId: p.bidding.seatId,
+    tmaxMarginMs: p.bidding.tmaxMarginMs,
+    maxBodyBytes: p.maxBodyBytes,
+    testHooks: p.testHooks,
+    idPrefix: p.idPrefix,
+    maxCandidatesPerImp: p.bidding.maxCandidatesPerImp,
+    maxCandidatesPerRequest: p.bidding.maxCandidatesPerRequest,
+    consent: p.consent,
+  };
+  return new BidEngine(p.index, p.scorer, p.outcomes, p.metrics, p.slab, options);
+}
+
+/** Rows of the model-cost probe's second run (its first has one row). */
+const kProbeRows = 64;
+const kProbeRuns = 20;
+
+export interface WarmEngine {
+  engine: BidEngine;
+  costs: WarmCosts;
+}
+
+export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
   const data = s.init;
   const parsed = parseCampaigns(JSON.parse(data.campaignsJson));
   if (!parsed.ok) throw new Error(`campaigns rejected: ${parsed.errors.join('; ')}`);
@@ -61,34 +117,69 @@ export async function buildWarmEngine(s: EngineSetup): Promise<BidEngine> {
   });
   consent.warm();
 
-  const options: EngineOptions = {
-    decision: { fxRates: data.bidding.fxRates, seatId: data.bidding.seatId },
-    seatId: data.bidding.seatId,
-    tmaxMarginMs: data.bidding.tmaxMarginMs,
+  const parts: EngineParts = {
+    index,
+    scorer,
+    outcomes: s.outcomes,
+    metrics: s.metrics,
+    slab: data.receiveSlab,
+    bidding: data.bidding,
     maxBodyBytes: data.maxBodyBytes,
     testHooks: data.testHooks,
     idPrefix: s.idPrefix,
-    maxCandidatesPerImp: data.bidding.maxCandidatesPerImp,
-    maxCandidatesPerRequest: data.bidding.maxCandidatesPerRequest,
     consent,
   };
-  const engine = new BidEngine(index, scorer, s.outcomes, s.metrics, data.receiveSlab, options);
+  const engine = createEngine(parts);
 
   // Warm the JIT on the whole path. Warm-up answers are thrown away; their metrics go to
   // a private scratch buffer.
   const layout = s.metrics.layout;
-  const warmEngine = new BidEngine(index, scorer, s.outcomes, new SlotWriter(layout, layout.allocate(), 1), data.receiveSlab, {
-    ...options,
-    testHooks: false,
-    idPrefix: 'warm-',
-  });
+  const warmEngine = createEngine({ ...parts, metrics: new SlotWriter(layout, layout.allocate(), 1), testHooks: false, idPrefix: 'warm-' });
   const writer = new ReplyWriter();
+  let timedMs = 0;
+  let timedModelMs = 0;
+  let timedRows = 0;
+  let timed = 0;
   for (let round = 0; round < kWarmRounds; round++) {
+    // The last quarter of the rounds runs on a warm JIT: it is what the estimates come from.
+    const measure = round >= (kWarmRounds * 3) / 4;
     for (const text of WARM_REQUESTS) {
       writer.begin();
+      const started = monoNowMs();
       await warmEngine.processText(text, writer);
+      if (measure) {
+        timedMs += monoNowMs() - started;
+        timedModelMs += warmEngine.lastModelMs;
+        timedRows += warmEngine.lastRows;
+        timed++;
+      }
       readBatchReply(writer.finish(1, 0, 0));
     }
   }
-  return engine;
+  const model = await probeModel(scorer);
+  const costs: WarmCosts = {
+    ...model,
+    requestMs: Math.max(0, (timedMs - timedModelMs) / timed),
+    rowsPerRequest: timedRows / timed,
+  };
+  return { engine, costs };
+}
+
+/** The model's cost per session.run and per row: the median of runs at 1 and at kProbeRows rows. */
+async function probeModel(scorer: Scorer): Promise<Pick<WarmCosts, 'modelBatchMs' | 'modelRowMs'>> {
+  const rows = Math.min(kProbeRows, scorer.maxRows);
+  const timeRuns = async (n: number): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < kProbeRuns; i++) {
+      const started = monoNowMs();
+      await scorer.score(scorer.cat, scorer.num, n);
+      times.push(monoNowMs() - started);
+    }
+    times.sort((a, b) => a - b);
+    return times[times.length >> 1];
+  };
+  const one = await timeRuns(1);
+  const many = await timeRuns(rows);
+  const modelRowMs = rows > 1 ? Math.max(0, (many - one) / (rows - 1)) : 0;
+  return { modelBatchMs: Math.max(0, one - modelRowMs), modelRowMs };
 }

@@ -26,6 +26,8 @@ export const M = {
   privacyRequests: 'bidder_privacy_requests_total',
   privacyMalformed: 'bidder_privacy_malformed_total',
   privacyDeferred: 'bidder_privacy_deferred_total',
+  batches: 'bidder_batches_total',
+  batchCost: 'bidder_batch_cost_seconds_total',
 } as const;
 
 /** Where a batch was scored: a pool worker, or the front end's inline lane. */
@@ -127,6 +129,18 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       series: Array.from({ length: maxWorkerSlots }, (_, i) => [String(i + 1)]),
     },
     { name: M.modelRows, help: 'Candidate rows scored by the model.', labelNames: [], series: [[]] },
+    {
+      name: M.batches,
+      help: 'Light batches by placement (src/pool/placement.ts): scored on the acceptor that received them (inline) or in the pool; heavy batches (pool.heavyBodyBytes) count as pool.',
+      labelNames: ['placement'],
+      series: LANES.map((l) => [l]),
+    },
+    {
+      name: M.batchCost,
+      help: 'Compute time of placed batches, as the placement estimated it when it decided and as measured where they ran; estimated / measured per placement shows how well the cost model holds.',
+      labelNames: ['placement', 'kind'],
+      series: LANES.flatMap((l) => [[l, 'estimated'], [l, 'measured']]),
+    },
     {
       name: M.scored,
       help: 'Requests run through the bid engine, by lane: a pool worker, or the front end itself (inline lane, light load).',

@@ -1,27 +1,30 @@
 /**
- * Adaptive batching between the front end and the scoring pool.
+ * Adaptive batching and placement between an acceptor (the thread that received the
+ * requests) and the scoring pool.
  *
- * A request whose body is complete waits in `pending` until a worker has room (a heavy
- * one, by its body's size, waits in `heavy` and goes in batches of its own, never taking
- * the pool's last free slot nor the inline lane; see flushHeavy). Pending
- * requests are flushed once per event-loop turn (setImmediate, after uWS has handled
- * every socket that was readable) and whenever a worker hands back a batch. So under a
- * light load a request goes alone and at once; under a heavy one requests pile up while
- * the workers are busy and leave together in the next batch: the per-task cost of a
- * piscina round trip is paid per batch, and no request waits behind a batch that was
- * sealed before it arrived, because the dispatcher never submits more batches than the
- * workers can hold (piscina's own queue stays empty).
+ * A request whose body is complete waits in `pending` (a heavy one, by its body's size,
+ * waits in `heavy` and goes in batches of its own, to the pool only, never taking its
+ * last free slot; see flushHeavy). Pending requests are flushed once per event-loop turn
+ * (setImmediate, after uWS has handled every socket that was readable) and whenever a
+ * pool batch comes back. So under a light load a request goes alone and at once; under a
+ * heavy one requests pile up while the thread is busy and leave together in the next
+ * batch, whose per-batch costs (one session.run, one hand-off) are paid once.
  *
- * Under a light load the pool is skipped: when no batch is in flight, what waits fits
- * one inline batch, and this thread's event loop has room (LoadProbe), the requests are
- * scored here by the inline lane (inline-lane.ts). That saves the two cross-thread
- * wake-ups that dominate a request's latency when the workers are idle. As the load
- * grows the loop fills up and batches go to the pool, whose threads add cores.
+ * Each batch is placed where it will finish soonest (placement.ts): on this thread, by
+ * the inline lane (inline-lane.ts), or in the pool, from the costs this thread measured
+ * (the engine's per batch, per request and per row, the pool's hand-off and slowdown)
+ * and the cores actually free (free-cores.ts). The pool is never given more batches than
+ * it has free slots, over all acceptors (piscina's own queue stays empty), so no request
+ * waits behind a batch that was sealed before it arrived.
  *
- * Every request is answered exactly once: by its worker's reply, or by a no-bid when
- * the worker dies or is stuck (aborted), the queue sheds it, or the hard timeout passes
- * first. A request the inline lane defers (an unknown consent string) goes back to the
- * head of the queue for the pool, its body where it is in the slab.
+ * Every request is answered exactly once: by its reply, or by a no-bid when the worker
+ * dies or is stuck (aborted), the queue sheds it, or the hard timeout passes first. A
+ * request the inline lane defers (an unknown consent string) goes back to the head of
+ * the queue for the pool, its body where it is in the slab.
+ *
+ * Body regions: once the receiver reports a body complete, the dispatcher owns its slab
+ * region, and freeBody() is the only place it is freed (once, when no thread can read it
+ * any more).
  */
 import { kFlagConsentDeferred, kFlagGzip, writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';
@@ -30,7 +33,11 @@ import { NoBidReason } from '../decisioning/no-bid-reasons';
 import { monoNowMs } from '../util/clock';
 import { bodyWeightBytes } from './body-weight';
 import { JobQueue } from './job-queue';
-import type { LoadProbe } from './loop-load';
+import type { CoreProbe } from './free-cores';
+import { kFreeCoresSampleMs } from './free-cores';
+import type { CostModel } from './placement';
+import { PoolSlots } from './pool-slots';
+import type { Placement, TaskCost } from '../engine/task-runner';
 import type { ReceiveSlab } from './receive-slab';
 
 /** One request as the dispatcher sees it; the server extends it with its response handle. */
@@ -60,17 +67,29 @@ export interface PoolRunner {
   run(task: ArrayBuffer, signal?: AbortSignal): Promise<ArrayBuffer>;
 }
 
-/** Scores small batches on the dispatcher's own thread (the inline lane). */
+/** Scores batches on the dispatcher's own thread (the inline lane). */
 export interface LaneRunner {
-  readonly idle: boolean;
   readonly maxBatch: number;
+  /** What the lane's last batch cost (the cost model learns from it). */
+  readonly last: TaskCost;
   run(task: ArrayBuffer): Promise<ArrayBuffer>;
+}
+
+/** Records each placement decision (metrics). */
+export interface PlacementMeter {
+  placed(where: Placement, requests: number, estimatedMs: number): void;
+  measured(where: Placement, ms: number): void;
+}
+
+/** What placement decides from; without it every light batch goes to the lane when there is one. */
+export interface PlacementDeps {
+  cost: CostModel;
+  cores: CoreProbe;
+  meter?: PlacementMeter;
 }
 
 export interface DispatcherOptions {
   maxBatchSize: number;
-  /** The inline lane takes a batch only while this thread's loop utilisation is below this. */
-  inlineMaxUtilization: number;
   maxPendingRequests: number;
   maxQueueDelayMs: number;
   hardTimeoutMs: number;
@@ -95,6 +114,8 @@ interface Batch<J> {
   abort: AbortController | null;
   /** Holds heavy requests only (DispatcherOptions.heavyBodyBytes). */
   heavy: boolean;
+  /** This thread's estimate of the batch's compute time when it was placed (ms). */
+  estimatedMs: number;
 }
 
 const kSweepIntervalMs = 5;
@@ -109,6 +130,11 @@ export class Dispatcher<J extends BidJob> {
   /** Weight of each waiting heavy request, by job: read from the slab once at submit. */
   private readonly heavyWeight = new WeakMap<J, number>();
   private heavyInFlight = 0;
+  /** The pool's free slots, shared by every acceptor (pool-slots.ts). */
+  private readonly slots: PoolSlots;
+  /** Pool compute time reported since the last free-cores sample (free-cores.ts). */
+  private poolBusyMs = 0;
+  private lastCoresSampleAt = 0;
   private readonly heavyBodyBytes: number;
   private readonly inFlight = new Set<Batch<J>>();
   private flushScheduled = false;
@@ -126,8 +152,10 @@ export class Dispatcher<J extends BidJob> {
     private readonly sink: JobSink<J>,
     private readonly options: DispatcherOptions,
     private readonly lane: LaneRunner | null = null,
-    private readonly load: LoadProbe | null = null,
+    private readonly placement: PlacementDeps | null = null,
+    slots: PoolSlots | null = null,
   ) {
+    this.slots = slots ?? new PoolSlots(pool.capacity);
     this.sweepTimer = setInterval(() => this.sweep(), kSweepIntervalMs);
     this.sweepTimer.unref();
     this.heavyBodyBytes = options.heavyBodyBytes ?? 0;
@@ -154,6 +182,10 @@ export class Dispatcher<J extends BidJob> {
     return Math.max(1, this.pool.capacity - 1);
   }
 
+  private poolHasRoom(): boolean {
+    return this.slots.free() > 0;
+  }
+
   inFlightBatches(): number {
     return this.inFlight.size;
   }
@@ -171,10 +203,31 @@ export class Dispatcher<J extends BidJob> {
     } else {
       this.pending.push(job);
     }
-    if (!this.flushScheduled && this.inFlight.size < this.pool.capacity) {
+    if (!this.flushScheduled && (this.lane !== null || this.poolHasRoom())) {
       this.flushScheduled = true;
       setImmediate(this.flushNow);
     }
+  }
+
+  /**
+   * Measures the pool's hand-off before traffic relies on it: empty tasks, whose round
+   * trip is all hand-off. Called once the workers are warm; the median of a few is kept.
+   */
+  async probeHandoff(rounds = 5): Promise<void> {
+    const cost = this.placement?.cost;
+    if (cost === undefined) return;
+    const trips: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const sent = monoNowMs();
+      try {
+        readBatchReply(await this.pool.run(writeTask([], sent).buffer));
+      } catch {
+        return; // a worker lost at start: live batches will measure it instead
+      }
+      trips.push(monoNowMs() - sent);
+    }
+    trips.sort((a, b) => a - b);
+    cost.learnPool(0, 0, trips[trips.length >> 1]);
   }
 
   /** Resolves once nothing is pending or in flight (for a graceful drain). */
@@ -188,27 +241,69 @@ export class Dispatcher<J extends BidJob> {
   }
 
   private flush(): void {
-    if (this.takeInline()) {
-      this.compactPending();
-      this.notifyIfIdle();
-      return;
-    }
-    const capacity = this.pool.capacity;
-    while (this.lightCount() > 0 && this.inFlight.size < capacity) {
-      // Spread what is waiting over the workers that are free rather than filling one.
-      const free = capacity - this.inFlight.size;
-      const size = Math.min(this.options.maxBatchSize, Math.ceil(this.lightCount() / free));
-      const jobs: J[] = [];
-      while (jobs.length < size && this.lightCount() > 0) {
-        const job = this.pending.shift();
-        if (job.done) this.slab.free(job.offset); // the client went away while it waited
-        else jobs.push(job);
-      }
-      if (jobs.length > 0) this.dispatch(jobs);
-    }
+    this.placeLight();
     this.flushHeavy();
     this.compactPending();
     this.notifyIfIdle();
+  }
+
+  /**
+   * Places the light requests that wait, a batch at a time, each where it finishes
+   * soonest (placement.ts): inline after what this turn already gave the lane, or in the
+   * pool when a slot is free. Requests carrying test hooks (crash, delay) and those the
+   * lane deferred (kFlagConsentDeferred) go to the pool only: that is where those hooks
+   * are meant to act and where consent strings are decoded.
+   */
+  private placeLight(): void {
+    const lane = this.lane;
+    let committedMs = 0;
+    while (this.lightCount() > 0) {
+      const room = this.slots.free();
+      const n = Math.min(this.options.maxBatchSize, lane === null ? this.lightCount() : Math.min(lane.maxBatch, this.lightCount()));
+      const inlineAllowed = lane !== null && !this.needsPool(n);
+      let toPool: boolean;
+      let estimatedMs = 0;
+      if (!inlineAllowed) {
+        if (room <= 0) return;
+        toPool = true;
+        estimatedMs = this.placement?.cost.estimateMs(n) ?? 0;
+      } else if (this.placement === null) {
+        toPool = false;
+      } else {
+        const { cost, cores } = this.placement;
+        estimatedMs = cost.estimateMs(n);
+        const inlineAt = committedMs + estimatedMs;
+        toPool = cost.poolFinishMs(n, room > 0, cores.free) < inlineAt;
+      }
+      // Batches for the pool spread what waits over its free slots rather than filling one.
+      const jobs = this.take(this.pending, toPool ? Math.min(this.options.maxBatchSize, Math.ceil(this.lightCount() / room)) : n);
+      if (jobs.length === 0) continue;
+      if (toPool) {
+        this.dispatch(jobs, this.pool, false, estimatedMs);
+      } else {
+        committedMs += estimatedMs;
+        this.dispatch(jobs, lane!, false, estimatedMs);
+      }
+    }
+  }
+
+  /** Whether one of the next `n` waiting requests must be scored in the pool. */
+  private needsPool(n: number): boolean {
+    for (let i = 0; i < n; i++) {
+      if ((this.pending.at(i).flags & ~kFlagGzip) !== 0) return true;
+    }
+    return false;
+  }
+
+  /** Takes up to `n` requests from the head of `queue`, freeing those whose client left. */
+  private take(queue: JobQueue<J>, n: number): J[] {
+    const jobs: J[] = [];
+    while (jobs.length < n && queue.count > 0) {
+      const job = queue.shift();
+      if (job.done) this.freeBody(job);
+      else jobs.push(job);
+    }
+    return jobs;
   }
 
   /**
@@ -217,8 +312,7 @@ export class Dispatcher<J extends BidJob> {
    * bodies (kHeavyBatchBytes), since each such request may cost a full candidate budget.
    */
   private flushHeavy(): void {
-    const capacity = this.pool.capacity;
-    while (this.heavyCount() > 0 && this.inFlight.size < capacity && this.heavyInFlight < this.heavySlots()) {
+    while (this.heavyCount() > 0 && this.poolHasRoom() && this.heavyInFlight < this.heavySlots()) {
       const jobs: J[] = [];
       let bytes = 0;
       while (this.heavyCount() > 0 && jobs.length < this.options.maxBatchSize) {
@@ -227,46 +321,17 @@ export class Dispatcher<J extends BidJob> {
         if (jobs.length > 0 && bytes + weight > kHeavyBatchBytes) break;
         this.heavy.shift();
         if (job.done) {
-          this.slab.free(job.offset);
+          this.freeBody(job);
           continue;
         }
         jobs.push(job);
         bytes += weight;
       }
-      if (jobs.length > 0) this.dispatch(jobs, this.pool, true);
+      if (jobs.length > 0) this.dispatch(jobs, this.pool, true, 0);
     }
   }
 
-  /**
-   * Scores what waits on this thread when the pool holds nothing and it is a small batch:
-   * a lone request then skips two thread hand-offs. Requests carrying test hooks (crash,
-   * delay) always go to the pool, where those hooks are meant to act, and so do requests
-   * the lane deferred (kFlagConsentDeferred).
-   */
-  private takeInline(): boolean {
-    const lane = this.lane;
-    // Heavy batches in the pool leave it free for light work, so they do not count here;
-    // heavy requests themselves never run on this thread, which serves every connection.
-    if (lane === null || !lane.idle || this.inFlight.size > this.heavyInFlight) return false;
-    if (this.load !== null && this.load.value >= this.options.inlineMaxUtilization) return false;
-    const waiting = this.lightCount();
-    if (waiting === 0 || waiting > lane.maxBatch) return false;
-    for (let i = 0; i < waiting; i++) {
-      if ((this.pending.at(i).flags & ~kFlagGzip) !== 0) return false;
-    }
-    const jobs: J[] = [];
-    while (this.lightCount() > 0) {
-      const job = this.pending.shift();
-      if (job.done) this.slab.free(job.offset);
-      else jobs.push(job);
-    }
-    if (jobs.length > 0) this.dispatch(jobs, lane);
-    // Heavy requests still go to the pool's free slots meanwhile.
-    this.flushHeavy();
-    return true;
-  }
-
-  private dispatch(jobs: J[], runner: PoolRunner | LaneRunner = this.pool, heavy = false): void {
+  private dispatch(jobs: J[], runner: PoolRunner | LaneRunner, heavy: boolean, estimatedMs: number): void {
     const now = monoNowMs();
     const words = writeTask(jobs, now);
     let oldestArrivedAt = now;
@@ -275,9 +340,11 @@ export class Dispatcher<J extends BidJob> {
     }
     const inline = runner === this.lane;
     const abort = inline ? null : new AbortController();
-    const batch: Batch<J> = { jobs, oldestArrivedAt, inline, dispatchedAt: now, abort, heavy };
+    const batch: Batch<J> = { jobs, oldestArrivedAt, inline, dispatchedAt: now, abort, heavy, estimatedMs };
     this.inFlight.add(batch);
     if (heavy) this.heavyInFlight++;
+    if (!inline) this.slots.take();
+    this.placement?.meter?.placed(inline ? 'inline' : 'pool', jobs.length, estimatedMs);
     (abort === null ? runner.run(words.buffer) : (runner as PoolRunner).run(words.buffer, abort.signal)).then(
       (buffer) => this.onReply(batch, buffer),
       () => this.onFailure(batch),
@@ -286,7 +353,26 @@ export class Dispatcher<J extends BidJob> {
 
   /** Takes a batch out of flight, once: an abandoned batch's late failure finds it gone. */
   private retire(batch: Batch<J>): void {
-    if (this.inFlight.delete(batch) && batch.heavy) this.heavyInFlight--;
+    if (!this.inFlight.delete(batch)) return;
+    if (batch.heavy) this.heavyInFlight--;
+    if (!batch.inline) this.slots.give();
+  }
+
+  /** Feeds the cost model what the batch really cost, wherever it ran. */
+  private learn(batch: Batch<J>, startedAt: number, finishedAt: number): void {
+    const placement = this.placement;
+    if (placement === null) return;
+    if (batch.inline) {
+      const last = this.lane!.last;
+      placement.cost.learnInline(last);
+      placement.meter?.measured('inline', last.totalMs);
+      return;
+    }
+    const computeMs = finishedAt - startedAt;
+    this.poolBusyMs += computeMs;
+    if (!batch.heavy) placement.meter?.measured('pool', computeMs);
+    // Heavy batches are not what light placement compares against; their hand-off is.
+    placement.cost.learnPool(batch.heavy ? 0 : batch.jobs.length, batch.heavy ? 0 : computeMs, monoNowMs() - batch.dispatchedAt - (batch.heavy ? computeMs : 0));
   }
 
   private onReply(batch: Batch<J>, buffer: ArrayBuffer): void {
@@ -294,6 +380,7 @@ export class Dispatcher<J extends BidJob> {
     const message = readBatchReply(buffer);
     const startedAt = message.startedAtMs();
     const finishedAt = message.finishedAtMs();
+    this.learn(batch, startedAt, finishedAt);
     const n = message.repliesLength();
     const jobs = batch.jobs;
     const answered = new Uint8Array(jobs.length);
@@ -313,7 +400,7 @@ export class Dispatcher<J extends BidJob> {
         else this.release(job, NoBidReason.WorkerFailed);
         continue;
       }
-      this.slab.free(job.offset);
+      this.freeBody(job);
       if (job.done) continue;
       job.done = true;
       this.sink.answer(job, r.status(), r.outcome(), r.body(Encoding.UTF8_BYTES) as Uint8Array | null, startedAt, finishedAt);
@@ -329,7 +416,7 @@ export class Dispatcher<J extends BidJob> {
   /**
    * Puts requests the lane deferred back at the head of the queue: they arrived before
    * anything waiting, so the shedding sweep still meets the oldest first. The flag keeps
-   * them (and the lane) out of takeInline() and tells the worker to publish the decision.
+   * them (and the lane) out of inline placement and tells the worker to publish the decision.
    */
   private requeueForPool(jobs: J[]): void {
     for (const job of jobs) job.flags |= kFlagConsentDeferred;
@@ -342,8 +429,13 @@ export class Dispatcher<J extends BidJob> {
     this.flush();
   }
 
-  private release(job: J, reason: NoBidReason): void {
+  /** The one place a submitted body's slab region is freed (once per job: see the callers). */
+  private freeBody(job: J): void {
     this.slab.free(job.offset);
+  }
+
+  private release(job: J, reason: NoBidReason): void {
+    this.freeBody(job);
     if (job.done) return;
     job.done = true;
     this.sink.noBid(job, reason);
@@ -351,8 +443,12 @@ export class Dispatcher<J extends BidJob> {
 
   /** Sheds requests that waited too long for a worker and answers ones stuck past the hard timeout. */
   private sweep(): void {
-    this.load?.sample();
     const now = monoNowMs();
+    if (this.placement !== null && now - this.lastCoresSampleAt >= kFreeCoresSampleMs) {
+      this.placement.cores.sample(now, this.poolBusyMs);
+      this.poolBusyMs = 0;
+      this.lastCoresSampleAt = now;
+    }
     const queueLimit = now - this.options.maxQueueDelayMs;
     this.shed(this.pending, queueLimit);
     this.shed(this.heavy, queueLimit);

@@ -8,7 +8,9 @@
  * Allocation is a bump pointer inside fixed-size segments with a live-region count per
  * segment: O(1) alloc and free, no fragmentation bookkeeping. A full segment is left
  * for the next one that is empty; when none is empty the slab is full and the caller
- * sheds the request. Only the front-end thread allocates and frees.
+ * sheds the request. Each acceptor thread owns a range of segments of the one shared
+ * buffer (the pool's workers read every range, by offset) and is the only thread that
+ * allocates and frees in it.
  */
 export class ReceiveSlab {
   readonly buffer: SharedArrayBuffer;
@@ -18,8 +20,17 @@ export class ReceiveSlab {
   private cursor = 0;
   private segmentsInUse = 0;
 
-  constructor(readonly segmentBytes: number, readonly segments: number) {
-    this.buffer = new SharedArrayBuffer(segmentBytes * segments);
+  /** The first segment of this slab's range in `buffer`. */
+  private readonly first: number;
+
+  /**
+   * A slab of `segments` segments: a buffer of its own, or the range that starts at
+   * segment `first` of a buffer shared with other acceptors (allocateSharedSlab).
+   */
+  constructor(readonly segmentBytes: number, readonly segments: number, shared?: { buffer: SharedArrayBuffer; first: number }) {
+    this.buffer = shared?.buffer ?? new SharedArrayBuffer(segmentBytes * segments);
+    this.first = shared?.first ?? 0;
+    if ((this.first + segments) * segmentBytes > this.buffer.byteLength) throw new RangeError('slab range outside its buffer');
     this.bytes = new Uint8Array(this.buffer);
     this.live = new Int32Array(segments);
   }
@@ -31,12 +42,13 @@ export class ReceiveSlab {
     if (length < 1) length = 1;
     if (length > this.segmentBytes) return -1;
     const seg = this.current;
-    if (this.live[seg] === 0) this.cursor = seg * this.segmentBytes;
-    if (this.cursor + length > (seg + 1) * this.segmentBytes) {
+    const base = this.first * this.segmentBytes;
+    if (this.live[seg] === 0) this.cursor = base + seg * this.segmentBytes;
+    if (this.cursor + length > base + (seg + 1) * this.segmentBytes) {
       const next = this.findEmptySegment(seg);
       if (next < 0) return -1;
       this.current = next;
-      this.cursor = next * this.segmentBytes;
+      this.cursor = base + next * this.segmentBytes;
     }
     const offset = this.cursor;
     this.cursor += length;
@@ -45,7 +57,7 @@ export class ReceiveSlab {
   }
 
   free(offset: number): void {
-    const seg = (offset / this.segmentBytes) | 0;
+    const seg = ((offset / this.segmentBytes) | 0) - this.first;
     if (--this.live[seg] === 0) this.segmentsInUse--;
   }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { computeRatios, evaluateGoals, halfPeakRate, isSaturated, ratesFor, referenceRate } from '../../bench/lib/analysis';
+import { comparedRates, computeRatios, halfPeakRate, isSaturated, p99RatioAt, ratesFor, referenceRate, twinPoints } from '../../bench/lib/analysis';
 import { bidShare } from '../../bench/lib/measure';
 import type { ClosedLoopResult, OpenLoopResult, ScenarioResult } from '../../bench/lib/results';
 import { rssVerdict } from '../../bench/soak';
@@ -19,14 +19,33 @@ t.test('reference rate is half the slowest non-ceiling peak', async (t) => {
   t.equal(halfPeakRate(30123), 15100);
 });
 
+const sweep = { open: 'sweep' as const, goalRates: [] };
+const referenceOnly = { open: 'reference' as const, goalRates: [] };
+
 t.test('the sweep stops a little beyond each peer peak and always holds the reference', async (t) => {
   const peaks = { bidder: 30000, inline: 9000 };
-  const bidder = ratesFor('bidder', peaks, 'sweep', 4500);
+  const bidder = ratesFor('bidder', peaks, sweep, 4500);
   t.same(bidder, [3000, 4500, 7500, 15000, 22500, 27000, 30000, 36000]);
-  const inline = ratesFor('inline', peaks, 'sweep', 4500);
+  const inline = ratesFor('inline', peaks, sweep, 4500);
   t.ok(inline.every((r) => r <= 9000 * 1.3 || r === 15000), `inline rates ${inline}`);
   t.ok(inline.includes(9900), 'one point beyond its own peak');
-  t.same(ratesFor('inline', peaks, 'reference', 4500), [4500]);
+  t.same(ratesFor('inline', peaks, referenceOnly, 4500), [4500]);
+});
+
+t.test('the twin is offered every rate the bidder is, the goal rates and its own ladder to 80% of its peak', async (t) => {
+  const peaks = { bidder: 30000, twin: 40000, inline: 9000 };
+  const plan = { open: 'sweep' as const, goalRates: [5000, 10000, 20000] };
+  const bidder = ratesFor('bidder', peaks, plan, 4500);
+  const twin = ratesFor('twin', peaks, plan, 4500);
+  t.same(twin, bidder, 'the same rates, so every bidder point has a twin point beside it');
+  for (const r of [4500, 5000, 10000, 20000, 3000, 36000]) t.ok(bidder.includes(r), `${r} offered`);
+  for (const r of [8000, 16000, 24000, 32000]) t.ok(bidder.includes(r), `twin ladder ${r} offered`);
+  t.notOk(ratesFor('inline', peaks, plan, 4500).includes(5000), 'goal rates are for the bidder and the twin only');
+  t.same(comparedRates(peaks, { open: 'reference', goalRates: [2500, 5000] }, 4500), [2500, 4500, 5000], 'without a sweep: the reference and the goal rates');
+  // A peers-only run (no bidder): the ladder is cut from the twin's peak, never NaN.
+  const peersOnly = ratesFor('twin', { twin: 40000, ceiling: 100000 }, sweep, 20000);
+  t.ok(peersOnly.length > 4 && peersOnly.every(Number.isFinite), `rates ${peersOnly}`);
+  t.ok(ratesFor('ceiling', { twin: 40000, ceiling: 100000 }, sweep, 20000).every(Number.isFinite));
 });
 
 t.test('ratios are bidder over peer, tails at the reference rate', async (t) => {
@@ -42,17 +61,23 @@ t.test('ratios are bidder over peer, tails at the reference rate', async (t) => 
     ['inline', 3, 0.4, 0.5],
     ['fastify', 5, 0.33, 2],
   ]);
-  const goals = evaluateGoals([s], r);
-  const byGoal = Object.fromEntries(goals.map((g) => [g.goal.split(':')[0], g.met]));
-  t.equal(byGoal['throughput >= 2.5x the naive peer (Fastify)'], true);
-  t.equal(byGoal['CPU per request <= 0.5x the naive peer'], true);
-  t.equal(byGoal['throughput >= 1.3x the inline server'], true);
-  t.equal(goals.find((g) => g.goal.includes('p99 <= 1 ms'))?.met, true, '0.9 ms at 15000');
-  t.equal(goals.find((g) => g.goal.includes('p99.9 <= 3 ms'))?.met, true, '1.8 ms');
-  s.closed[0].rps = 20000;
-  const worse = evaluateGoals([s], computeRatios(s));
-  t.equal(worse.find((g) => g.goal.startsWith('throughput >= 1.3x'))?.met, true);
-  t.equal(worse.find((g) => g.goal.includes('p99 <= 1 ms')), undefined, 'no half-peak point measured at 10000: no verdict');
+  t.equal(p99RatioAt(s, 'inline', 4000), 0.5);
+  t.equal(p99RatioAt(s, 'inline', 15000), null, 'inline was not offered 15000');
+  t.equal(p99RatioAt(s, 'inline', null), null);
+});
+
+t.test('twin points pair the bidder and the twin at each rate both ran', async (t) => {
+  const s: ScenarioResult = {
+    name: 'banner-small',
+    description: '',
+    referenceRate: 4000,
+    closed: [],
+    open: [open('twin', 10000, 500), open('bidder', 10000, 1000), open('bidder', 5000, 400), open('twin', 5000, 400), open('bidder', 20000, 900), open('inline', 20000, 1)],
+  };
+  t.same(twinPoints(s).map((p) => [p.rate, p.p99Ratio]), [
+    [5000, 1],
+    [10000, 2],
+  ]);
 });
 
 t.test('saturation and bid share', async (t) => {

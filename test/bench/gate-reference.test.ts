@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildReference, headCommit } from '../../bench/gate/reference';
+import { buildReference, headCommit, resolveCommit } from '../../bench/gate/reference';
 
 const projectModules = resolve(__dirname, '../../node_modules');
 
@@ -54,7 +54,7 @@ t.test('an unknown commit, a malformed one, or one that does not compile is unav
   t.notOk(missing.ok);
   t.match(!missing.ok && missing.reason, /not in this clone/);
   const malformed = buildReference(dir, '--upload-pack=x');
-  t.match(!malformed.ok && malformed.reason, /no valid commit/);
+  t.match(!malformed.ok && malformed.reason, /not a commit id/);
   const broken = commit('export const n: number = "not a number";\n');
   const r = buildReference(dir, broken);
   t.notOk(r.ok);
@@ -71,4 +71,15 @@ t.test('headCommit refuses a tree whose code differs from HEAD', async (t) => {
   t.match(!dirty.ok && dirty.reason, /uncommitted changes/);
   t.ok(headCommit(dir, ['docs']).ok, 'changes outside the code paths do not count');
   t.notOk(headCommit(tmpdir(), ['src']).ok, 'outside a git checkout');
+});
+
+t.test('resolveCommit turns a short id or a branch into the full id (--twin-commit)', async (t) => {
+  const { dir, commit } = repo(t);
+  const full = commit('export const a = 1;\n');
+  t.same(resolveCommit(dir, full.slice(0, 7)), { ok: true, commit: full });
+  t.same(resolveCommit(dir, 'HEAD'), { ok: true, commit: full });
+  const none = resolveCommit(dir, 'deadbeef');
+  t.match(!none.ok && none.reason, /no commit "deadbeef"/);
+  const option = resolveCommit(dir, '--all');
+  t.match(!option.ok && option.reason, /not a commit name/);
 });

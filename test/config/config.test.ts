@@ -1,8 +1,9 @@
 import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultConfig, ENV_VARS, loadConfig, validateConfig } from '../../src/config/config';
+import { readCpuBudget, type CpuBudget } from '../../src/util/cpu-budget';
 
 const root = '/srv/bidder';
 
@@ -32,7 +33,7 @@ t.test('defaults: valid as they are, paths under the root', async (t) => {
   t.equal(c.server.host, '0.0.0.0');
   t.equal(c.server.maxBodyBytes, 256 * 1024);
   t.equal(c.server.hardTimeoutMs, 1000);
-  t.equal(c.pool.threads, Math.max(1, availableParallelism()));
+  t.equal(c.pool.threads, readCpuBudget().cpus, 'sized from this machine\'s CPU budget');
   t.equal(c.pool.maxBatchSize, 64);
   t.equal(c.pool.atomics, 'sync');
   t.equal(c.bidding.campaignsFile, resolve(root, 'campaigns/sample-campaigns.json'));
@@ -258,4 +259,63 @@ t.test('validateConfig reports each bad field once', async (t) => {
   c.server.host = '';
   const errs = validateConfig(c);
   t.equal(errs.length, 3, errs.join('; '));
+});
+
+/** A CPU budget as readCpuBudget would report it on a machine of `cpus` CPUs. */
+function budgetOf(cpus: number, quota: number | null = null): CpuBudget {
+  return { cpus, affinity: 64, quota, source: `test budget ${cpus}` };
+}
+
+function configWith(env: NodeJS.ProcessEnv, budget: CpuBudget) {
+  const r = loadConfig(env, root, budget);
+  if (!r.ok) throw new Error(`unexpected errors: ${r.errors.join('; ')}`);
+  return r;
+}
+
+t.test('thread counts default to the CPU budget, not the host\'s cores', async (t) => {
+  const two = configWith({}, budgetOf(2, 2)).config;
+  t.equal(two.server.acceptors, 1, '2 CPUs: one acceptor, the pool gets the rest');
+  t.equal(two.pool.threads, 2);
+  const sixteen = configWith({}, budgetOf(16)).config;
+  t.equal(sixteen.server.acceptors, 8);
+  t.equal(sixteen.pool.threads, 16);
+  t.equal(configWith({}, budgetOf(1)).config.server.acceptors, 1, 'never below one');
+  t.equal(configWith({}, budgetOf(3)).config.server.acceptors, 1, 'half, rounded down');
+  t.same(configWith({}, budgetOf(16)).config, defaultConfig(root, budgetOf(16)), 'loadConfig sizes from the budget it is given');
+});
+
+t.test('the budget the defaults came from is in the result, and no setting can change it', async (t) => {
+  const budget = budgetOf(4, 3.5);
+  const r = configWith({}, budget);
+  t.same(r.cpuBudget, budget);
+  t.notOk('cpuBudget' in r.config, 'not a config key');
+  const errs = errorsOf({ BIDDER_CONFIG: writeConfig({ cpuBudget: { cpus: 64 } }), BIDDER_CPU_BUDGET: '64' });
+  t.ok(errs.includes('cpuBudget: unknown setting'), errs.join('; '));
+  t.ok(errs.includes('BIDDER_CPU_BUDGET: unknown BIDDER_* variable'), errs.join('; '));
+});
+
+t.test('acceptors and threads: set by file or environment, validated', async (t) => {
+  const c = configWith({ BIDDER_ACCEPTORS: '3', BIDDER_POOL_THREADS: '5' }, budgetOf(2)).config;
+  t.equal(c.server.acceptors, 3, 'an explicit count is not capped by the budget');
+  t.equal(c.pool.threads, 5);
+  t.equal(configWith({ BIDDER_CONFIG: writeConfig({ server: { acceptors: 2 } }) }, budgetOf(16)).config.server.acceptors, 2);
+  t.equal(configWith({ BIDDER_ACCEPTORS: '256' }, budgetOf(2)).config.server.acceptors, 256);
+  for (const bad of ['0', '257']) {
+    const errs = errorsOf({ BIDDER_ACCEPTORS: bad });
+    t.ok(errs.includes(`server.acceptors: must be an integer from 1 to 256, got ${bad}`), `${bad}: ${errs.join('; ')}`);
+  }
+  for (const bad of ['1.5', '', 'two']) {
+    const errs = errorsOf({ BIDDER_ACCEPTORS: bad });
+    t.ok(errs.includes(`BIDDER_ACCEPTORS: expected an integer, got "${bad}"`), `${JSON.stringify(bad)}: ${errs.join('; ')}`);
+  }
+  const fileErrs = errorsOf({ BIDDER_CONFIG: writeConfig({ server: { acceptors: 1.5 }, pool: { threads: 257 } }) });
+  t.ok(fileErrs.includes('server.acceptors: must be an integer from 1 to 256, got 1.5'), fileErrs.join('; '));
+  t.ok(fileErrs.includes('pool.threads: must be an integer from 1 to 256, got 257'), fileErrs.join('; '));
+});
+
+t.test('the loop-utilisation bound is gone: its variable and key are unknown', async (t) => {
+  const errs = errorsOf({ BIDDER_POOL_INLINE_MAX_UTILIZATION: '0.9' });
+  t.same(errs, ['BIDDER_POOL_INLINE_MAX_UTILIZATION: unknown BIDDER_* variable']);
+  const fileErrs = errorsOf({ BIDDER_CONFIG: writeConfig({ pool: { inlineMaxUtilization: 0.9 } }) });
+  t.same(fileErrs, ['pool.inlineMaxUtilization: unknown setting']);
 });

@@ -89,7 +89,7 @@ function engineFor(fx: Fixture): Promise<BidEngine> {
       metrics: new SlotWriter(layout, metrics, 0),
       idPrefix: 'fx-',
       allModels: false,
-    });
+    }).then((warm) => warm.engine);
     engines.set(key, engine);
   }
   return engine;

@@ -13,8 +13,9 @@ import {
   requestBase,
 } from '../../src/codec/request-batch';
 import { NoBidReason } from '../../src/decisioning/no-bid-reasons';
-import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type LaneRunner, type PoolRunner } from '../../src/pool/dispatcher';
-import type { LoadProbe } from '../../src/pool/loop-load';
+import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type LaneRunner, type PlacementDeps, type PoolRunner } from '../../src/pool/dispatcher';
+import type { CoreProbe } from '../../src/pool/free-cores';
+import { CostModel } from '../../src/pool/placement';
 import { ReceiveSlab } from '../../src/pool/receive-slab';
 import { monoNowMs } from '../../src/util/clock';
 
@@ -59,12 +60,12 @@ class FakeSink implements JobSink<TestJob> {
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000, inlineMaxUtilization: 0.5 };
+const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000 };
 
 /** An inline lane that answers at once, recording the ids of each batch it scored. */
 class FakeLane implements LaneRunner {
   readonly batches: number[][] = [];
-  idle = true;
+  readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0 };
   constructor(readonly maxBatch: number) {}
   async run(task: ArrayBuffer): Promise<ArrayBuffer> {
     const words = new Float64Array(task);
@@ -77,15 +78,25 @@ class FakeLane implements LaneRunner {
   }
 }
 
-class FakeLoad implements LoadProbe {
-  value = 0;
+class FakeCores implements CoreProbe {
+  free = 0;
   samples = 0;
   sample(): void {
     this.samples++;
   }
 }
 
-function setup(capacity: number, opts: Partial<DispatcherOptions> = {}, lane: LaneRunner | null = null, load: LoadProbe | null = null) {
+/** Placement on fixed costs: 1 ms a request inline, a 0.1 ms hand-off, workers as fast. */
+function fixedPlacement(cores: FakeCores): PlacementDeps {
+  const cost = new CostModel({ modelBatchMs: 0, modelRowMs: 0, requestMs: 1, rowsPerRequest: 0 });
+  cost.learnPool(0, 0, 0.1);
+  // Keep the costs fixed: what the fakes report must not move them.
+  cost.learnInline = () => undefined;
+  cost.learnPool = () => undefined;
+  return { cost, cores };
+}
+
+function setup(capacity: number, opts: Partial<DispatcherOptions> = {}, lane: LaneRunner | null = null, placement: PlacementDeps | null = null) {
   const pool = new FakePool(capacity);
   const slab = new ReceiveSlab(64 * 1024, 4);
   const frees: number[] = [];
@@ -95,7 +106,7 @@ function setup(capacity: number, opts: Partial<DispatcherOptions> = {}, lane: La
     realFree(offset);
   };
   const sink = new FakeSink();
-  const d = new Dispatcher<TestJob>(pool, slab, sink, { ...defaults, ...opts }, lane, load);
+  const d = new Dispatcher<TestJob>(pool, slab, sink, { ...defaults, ...opts }, lane, placement);
   const jobs: TestJob[] = [];
   const job = (name: string, length = 100, arrivedAt = monoNowMs()): TestJob => {
     const offset = slab.alloc(length);
@@ -410,6 +421,7 @@ t.test('an inline-lane batch past hardTimeoutMs is answered tmax_exceeded; nothi
   // stuck in an await (a session.run that does not settle).
   class StuckLane implements LaneRunner {
     idle = true;
+    readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0 };
     maxBatch = 8;
     finish: ((b: ArrayBuffer) => void) | null = null;
     run(): Promise<ArrayBuffer> {
@@ -535,81 +547,87 @@ t.test('mixed load: every job answered exactly once and every region freed exact
   d.close();
 });
 
-t.test('inline lane: a small batch is scored on this thread when the pool is idle and the loop has room', async (t) => {
-  const lane = new FakeLane(4);
-  const load = new FakeLoad();
-  const { pool, d, job, sink, slab } = setup(2, {}, lane, load);
-  const a = job('a');
-  const b = job('b');
-  d.submit(a);
-  d.submit(b);
+t.test('placement: with no core free every batch stays on this thread, however deep the queue', async (t) => {
+  const lane = new FakeLane(2);
+  const cores = new FakeCores();
+  const { pool, d, job, sink, slab } = setup(2, {}, lane, fixedPlacement(cores));
+  for (const n of ['a', 'b', 'c']) {
+    const j = job(n, 100);
+    j.flags = 0; // jobs are made with flags = their index (2 is the crash hook)
+    d.submit(j);
+  }
   await tick();
   await tick();
-  t.same(lane.batches, [[0, 1]], 'one inline batch with both requests');
+  t.same(lane.batches, [[0, 1], [0]], 'two inline batches of at most the lane batch');
   t.equal(pool.calls.length, 0, 'no worker was woken');
-  t.same(sink.events.map((e) => (e.kind === 'answer' ? e.body : e.reason)), ['inline-0', 'inline-1']);
+  t.equal(sink.events.length, 3);
   t.equal(slab.inUse(), 0, 'slab regions freed');
   await d.whenIdle();
   d.close();
 });
 
-t.test('inline lane: more than its batch, a busy pool, a loaded loop or a test hook go to the pool', async (t) => {
+t.test('placement: with cores free, a batch that would wait behind inline work goes to the pool', async (t) => {
   const lane = new FakeLane(2);
-  const load = new FakeLoad();
-  const { pool, d, job, sink } = setup(2, {}, lane, load);
-
-  // Three waiting requests exceed the lane's batch of 2.
-  for (const n of ['a', 'b', 'c']) d.submit(job(n));
+  const cores = new FakeCores();
+  cores.free = 2;
+  const { pool, d, job, sink } = setup(2, {}, lane, fixedPlacement(cores));
+  // Jobs are made with flags = their index; clear them (2 is the crash hook).
+  for (const n of ['a', 'b', 'c', 'd']) {
+    const j = job(n);
+    j.flags = 0;
+    d.submit(j);
+  }
   await tick();
-  t.equal(lane.batches.length, 0);
-  t.equal(pool.calls.length, 2, 'spread over the two workers');
-
-  // While the pool holds a batch, even a lone request goes to the pool.
-  d.submit(job('d'));
+  // First batch: inline finishes at 2 ms, the pool at 2.1 ms. Second: inline would finish
+  // at 4 ms (behind the first), the pool at 2.1 ms; spread over its two free slots, 1.1 ms.
+  t.same(lane.batches, [[0, 1]], 'the first batch inline');
+  t.same(pool.calls.map((c) => c.words[kTaskCount]), [1, 1], 'the rest to the pool, over both slots');
   reply(pool.calls[0]);
-  await tick();
-  t.equal(lane.batches.length, 0, 'pool still holds a batch');
   reply(pool.calls[1]);
-  for (const c of pool.calls.slice(2)) reply(c);
   await tick();
   await d.whenIdle();
-  const before = pool.calls.length;
+  t.equal(sink.events.length, 4, 'every request answered once');
 
-  // A loaded event loop sends work to the pool.
-  load.value = 0.9;
-  d.submit(job('e'));
+  // A lone request finishes inline first, even with cores free.
+  const e = job('e');
+  e.flags = 1; // gzip is fine inline
+  d.submit(e);
   await tick();
-  t.equal(lane.batches.length, 0, 'loop above inlineMaxUtilization');
-  t.equal(pool.calls.length, before + 1);
-  reply(pool.calls[pool.calls.length - 1]);
-  await tick();
-
-  // A request carrying a test hook (crash, delay) is meant for a worker.
-  load.value = 0;
-  const hooked = job('f');
-  hooked.flags = 2; // kFlagTestCrash
-  d.submit(hooked);
-  await tick();
-  t.equal(lane.batches.length, 0, 'test hooks never run inline');
-  reply(pool.calls[pool.calls.length - 1]);
-  await tick();
-
-  // And with room again, a lone request is scored inline.
-  const plain = job('g');
-  plain.flags = 1; // gzip is fine inline
-  d.submit(plain);
-  await tick();
-  t.equal(lane.batches.length, 1, 'back to the lane');
-  await d.whenIdle();
-  t.equal(sink.events.length, 7, 'every request answered once');
+  t.equal(lane.batches.length, 2, 'a lone request inline');
+  t.equal(pool.calls.length, 2);
   d.close();
 });
 
-t.test('inline lane: the sweep samples the loop load', async (t) => {
-  const load = new FakeLoad();
-  const { d } = setup(1, {}, new FakeLane(8), load);
-  await sleep(30);
-  t.ok(load.samples >= 2, `sampled ${load.samples} times in 30 ms`);
+t.test('placement: test hooks and a full pool', async (t) => {
+  const lane = new FakeLane(4);
+  const cores = new FakeCores();
+  const { pool, d, job, sink } = setup(1, {}, lane, fixedPlacement(cores));
+  const hooked = job('a');
+  hooked.flags = 2; // kFlagTestCrash: meant for a worker
+  d.submit(hooked);
+  await tick();
+  t.equal(lane.batches.length, 0, 'test hooks never run inline');
+  t.equal(pool.calls.length, 1);
+  const second = job('b');
+  second.flags = 2;
+  d.submit(second);
+  await tick();
+  t.equal(pool.calls.length, 1, 'the pool is full: the hooked request waits');
+  reply(pool.calls[0]);
+  await tick();
+  t.equal(pool.calls.length, 2, 'sent when the slot is free');
+  reply(pool.calls[1]);
+  await tick();
+  await d.whenIdle();
+  t.equal(sink.events.length, 2);
+  d.close();
+});
+
+t.test('placement: the sweep samples the free cores', async (t) => {
+  const cores = new FakeCores();
+  const { d } = setup(1, {}, new FakeLane(8), fixedPlacement(cores));
+  await sleep(250);
+  t.ok(cores.samples >= 1, `sampled ${cores.samples} times in 250 ms`);
   d.close();
 });
 
@@ -707,7 +725,7 @@ t.test('heavy requests: a batch holds at most 256 KiB of bodies; gzip weighs wha
 
 t.test('heavy requests never run in the inline lane, and do not keep light ones from it', async (t) => {
   const lane = new FakeLane(64);
-  const { pool, d, job, sink } = setup(2, { heavyBodyBytes: 16 * 1024 }, lane, new FakeLoad());
+  const { pool, d, job, sink } = setup(2, { heavyBodyBytes: 16 * 1024 }, lane, null);
   const h = job('h', 20_000);
   h.flags = 0;
   d.submit(h);

@@ -43,7 +43,7 @@ interface Built {
 async function build(consentMode: ConsentMode, vendorId = OUR_VENDOR): Promise<Built> {
   if (!model.ok) throw new Error('unreachable');
   const metrics = layout.allocate();
-  const engine = await buildWarmEngine({
+  const { engine } = await buildWarmEngine({
     init: {
       models: [{ name: base.model.name, version: model.entry.version, shared: model.shared, byteLength: model.byteLength }],
       activeModel: base.model.name,

@@ -16,7 +16,7 @@ t.before(async () => {
   b = await startTestBidder({
     testHooks: false,
     // Utilisation bound 1: the lane is never refused for a busy loop, so light traffic is inline.
-    pool: { threads: 1, inlineMaxUtilization: 1 },
+    pool: { threads: 1 },
     privacy: { vendorId: OUR_VENDOR },
     bidding: { campaignsFile: resolve(__dirname, '../fixtures/campaigns/privacy-segments-cpm.json') },
   });
