@@ -232,6 +232,8 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
         clearInterval(poll);
         initialWarm = true;
         ops.setReady();
+        // The placement needs the pool's hand-off before it can weigh the pool at all.
+        void dispatcher.probeHandoff();
         startupFailure = null;
         resolveReady();
       }

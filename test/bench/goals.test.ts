@@ -90,10 +90,16 @@ t.test('a named goal rate the run did not measure is reported, not skipped', asy
   t.same([g?.measured, g?.met], ['not measured', false]);
 });
 
-t.test('saturation is said beside the p99 figures', async (t) => {
+t.test('saturation is said beside the p99 figures; a ladder rate the twin could not hold is past its capacity', async (t) => {
   const s = atThresholds();
+  s[0].open.find((o) => o.server === 'twin' && o.offeredRate === 20000)!.achievedRate = 17000;
   s[0].open.find((o) => o.server === 'twin' && o.offeredRate === 32000)!.achievedRate = 25000;
-  t.match(find(goalsOf(s), 'p99 at 32,000 req/s')?.measured, /\(twin saturated: 25,000 achieved\)$/);
+  const goals = goalsOf(s);
+  t.match(find(goals, 'p99 at 20,000 req/s')?.measured, /\(twin saturated: 17,000 achieved\)$/, 'a named rate is judged, saturated or not');
+  t.equal(find(goals, 'p99 at 32,000 req/s'), undefined, 'the twin held 25,000 of 32,000: beyond its capacity in this run');
+  t.same(p99GoalRates(s[0]), [5000, 10000, 16000, 20000]);
+  s[0].open.find((o) => o.server === 'bidder' && o.offeredRate === 16000)!.achievedRate = 12000;
+  t.match(find(goalsOf(s), 'p99 at 16,000 req/s')?.measured, /\(bidder saturated: 12,000 achieved\)$/, 'a rate the twin holds and the bidder does not is judged');
 });
 
 t.test('without the twin there is no issue 9 verdict; issue 3 goals stay', async (t) => {
