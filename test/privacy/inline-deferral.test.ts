@@ -15,7 +15,7 @@ let b: TestBidder;
 t.before(async () => {
   b = await startTestBidder({
     testHooks: false,
-    // Utilisation bound 1: the lane is never refused for a busy loop, so light traffic is inline.
+    // One worker; light traffic on an idle bidder is placed inline (the first test checks it).
     pool: { threads: 1 },
     privacy: { vendorId: OUR_VENDOR },
     bidding: { campaignsFile: resolve(__dirname, '../fixtures/campaigns/privacy-segments-cpm.json') },
