@@ -15,19 +15,10 @@ import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
 import { BidEngine, type EngineOptions } from '../../src/engine/bid-engine';
 import type { Scorer } from '../../src/engine/onnx-scorer';
 import { monoNowMs } from '../../src/util/clock';
-import { campaignIndex, DECISION, requestFixture, SEAT, type RequestKind } from './fixtures';
+import { campaignIndex, ENGINE_OPTIONS, requestFixture, type RequestKind } from './fixtures';
 import type { MicroCase } from './micro-case';
 import { loadScorer } from './scorer-fixture';
 import { StubScorer } from './stub-scorer';
-
-const OPTIONS: EngineOptions = {
-  decision: DECISION,
-  seatId: SEAT,
-  tmaxMarginMs: 10,
-  maxBodyBytes: 256 * 1024,
-  testHooks: false,
-  idPrefix: 'bench-',
-};
 
 /** The bodies laid out back to back in a slab, and the task naming them. */
 function slabTask(text: string, n: number): { slab: SharedArrayBuffer; task: Float64Array } {
@@ -66,7 +57,7 @@ function batchCase(kind: RequestKind, n: number, scorerName: string, makeScorer:
       const outcomes = new OutcomeTable(ALL_ERROR_CODES);
       const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
       const metrics = new SlotWriter(layout, layout.allocate(), 1);
-      engine = new BidEngine(campaignIndex(), scorer, outcomes, metrics, laid.slab, OPTIONS);
+      engine = new BidEngine(campaignIndex(), scorer, outcomes, metrics, laid.slab, ENGINE_OPTIONS);
       const reply = readBatchReply(await run());
       if (reply.repliesLength() !== n) throw new Error(`${label}: ${reply.repliesLength()} replies for ${n} requests`);
       for (let i = 0; i < n; i++) {

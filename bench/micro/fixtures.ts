@@ -13,7 +13,7 @@ import { impFloorUsd, prepareRequest, type RequestContext } from '../../src/deci
 import type { CandidateKeys } from '../../src/features/feature-encoder';
 import { parseBidRequest } from '../../src/openrtb/parse-request';
 import type { BidRequest } from '../../src/openrtb/types';
-import { creativeKeys } from '../../src/engine/bid-engine';
+import { creativeKeys, type EngineOptions } from '../../src/engine/bid-engine';
 import { repoRoot } from './paths';
 
 /** The bidder's default bidding settings (src/config/config.ts). */
@@ -128,3 +128,13 @@ export const BATCH_NOW_MS = Date.UTC(2025, 5, 1, 14, 30);
 
 /** The scorer's maxRows in the bidder (src/bidder.ts kMaxModelRows). */
 export const kMaxModelRows = 4096;
+
+/** The engine options every micro benchmark builds its engine with. */
+export const ENGINE_OPTIONS: EngineOptions = {
+  decision: DECISION,
+  seatId: SEAT,
+  tmaxMarginMs: 10,
+  maxBodyBytes: 256 * 1024,
+  testHooks: false,
+  idPrefix: 'bench-',
+};

@@ -9,7 +9,7 @@ import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions'
 import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
 import { BidEngine, type EngineOptions, type ReplySink } from '../../src/engine/bid-engine';
 import type { Scorer } from '../../src/engine/onnx-scorer';
-import { campaignIndex, DECISION, requestFixture, SEAT, type RequestKind } from './fixtures';
+import { campaignIndex, ENGINE_OPTIONS, requestFixture, type RequestKind } from './fixtures';
 import type { MicroCase } from './micro-case';
 import { loadScorer } from './scorer-fixture';
 import { StubScorer } from './stub-scorer';
@@ -24,20 +24,11 @@ class LastReply implements ReplySink {
   }
 }
 
-const OPTIONS: EngineOptions = {
-  decision: DECISION,
-  seatId: SEAT,
-  tmaxMarginMs: 10,
-  maxBodyBytes: 256 * 1024,
-  testHooks: false,
-  idPrefix: 'bench-',
-};
-
 function engineFor(scorer: Scorer): BidEngine {
   const outcomes = new OutcomeTable(ALL_ERROR_CODES);
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
   const metrics = new SlotWriter(layout, layout.allocate(), 1);
-  return new BidEngine(campaignIndex(), scorer, outcomes, metrics, new SharedArrayBuffer(1024), OPTIONS);
+  return new BidEngine(campaignIndex(), scorer, outcomes, metrics, new SharedArrayBuffer(1024), ENGINE_OPTIONS);
 }
 
 function pipelineCase(kind: RequestKind, scorerName: string, makeScorer: () => Promise<Scorer>): MicroCase {
