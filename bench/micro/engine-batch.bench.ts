@@ -12,7 +12,7 @@ import { readBatchReply, ReplyWriter } from '../../src/codec/reply-batch';
 import { writeTask, type TaskRequest } from '../../src/codec/request-batch';
 import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions';
 import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
-import { BidEngine, type EngineOptions } from '../../src/engine/bid-engine';
+import { BidEngine } from '../../src/engine/bid-engine';
 import type { Scorer } from '../../src/engine/onnx-scorer';
 import { monoNowMs } from '../../src/util/clock';
 import { campaignIndex, ENGINE_OPTIONS, requestFixture, type RequestKind } from './fixtures';

@@ -7,7 +7,7 @@
 import { ALL_ERROR_CODES } from '../../src/errors';
 import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions';
 import { kMaxSlots, SlotWriter } from '../../src/metrics/shared-metrics';
-import { BidEngine, type EngineOptions, type ReplySink } from '../../src/engine/bid-engine';
+import { BidEngine, type ReplySink } from '../../src/engine/bid-engine';
 import type { Scorer } from '../../src/engine/onnx-scorer';
 import { campaignIndex, ENGINE_OPTIONS, requestFixture, type RequestKind } from './fixtures';
 import type { MicroCase } from './micro-case';
