@@ -4,6 +4,7 @@
  * the integration tests, which start the real thing on port 0.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { BidderConfig } from './config/config';
 import { projectRoot } from './config/config';
@@ -13,20 +14,15 @@ import { buildMetricsLayout, OutcomeTable } from './metrics/definitions';
 import { StageLatency } from './metrics/latency';
 import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';
 import { loadAllModelsShared } from './models/model-bytes';
-import { Dispatcher } from './pool/dispatcher';
-import { buildInlineLane, type InlineLane } from './pool/inline-lane';
-import { FreeCores } from './pool/free-cores';
+import { PoolSlots } from './pool/pool-slots';
 import { readCpuBudget } from './util/cpu-budget';
-import { CostModel } from './pool/placement';
-import { monoNowMs } from './util/clock';
-import { M } from './metrics/definitions';
 import { ReceiveSlab } from './pool/receive-slab';
 import { OpsListener, OpsStartError } from './ops/ops-listener';
 import { ScoringPool } from './pool/scoring-pool';
 import { allocateControl, kControlWorkersReady, type WorkerInit } from './pool/worker-init';
 import { allocateConsentTable } from './privacy/consent-table';
-import { ReceiveMemory } from './server/body-receiver';
-import { createSink, InFlightRequests, startServer, type HttpJob, type RunningServer } from './server/http-server';
+import { Acceptor, AcceptorStartError } from './server/acceptor';
+import { AcceptorThreads } from './server/acceptor-threads';
 import { loadNativeUws } from './server/uws';
 
 /** Candidate rows per session.run; a batch with more is scored in chunks. */
@@ -53,6 +49,13 @@ export interface Bidder {
   drain(): Promise<void>;
   /** The pool, for tests that need to reach a worker. */
   pool: ScoringPool;
+  /** Acceptors listening on `port` (server.acceptors): the main thread's and the acceptor threads'. */
+  acceptors: number;
+  /**
+   * Requests each acceptor has answered so far, by acceptor (0 is the main thread's): how
+   * evenly the kernel spreads connections. Asks every acceptor thread (a round trip).
+   */
+  answeredByAcceptor(): Promise<number[]>;
 }
 
 export function workerFile(): string {
@@ -94,7 +97,13 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
   const metricsBuffer = layout.allocate();
   const mainMetrics = new SlotWriter(layout, metricsBuffer, kMainSlot);
-  const slab = new ReceiveSlab(config.pool.slabSegmentBytes, config.pool.slabSegments);
+  // One slab for the process, split in one range per acceptor (each allocates and frees in
+  // its own range only; the pool's workers read every range).
+  const acceptorCount = config.server.acceptors;
+  const slabSegments = Math.max(2, Math.floor(config.pool.slabSegments / acceptorCount));
+  const slabBuffer = new SharedArrayBuffer(config.pool.slabSegmentBytes * slabSegments * acceptorCount);
+  const slab = new ReceiveSlab(config.pool.slabSegmentBytes, slabSegments, { buffer: slabBuffer, first: 0 });
+  const budget = readCpuBudget();
   const control = allocateControl();
   const controlWords = new Int32Array(control);
 
@@ -107,13 +116,14 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     maxBodyBytes: config.server.maxBodyBytes,
     maxModelRows: kMaxModelRows,
     testHooks: config.testHooks,
-    receiveSlab: slab.buffer,
+    receiveSlab: slabBuffer,
     metrics: metricsBuffer,
     consentTable: allocateConsentTable(config.privacy.consentCacheEntries),
     control,
   };
 
   let initialWarm = false;
+  let acceptorThreads: AcceptorThreads | null = null;
   let startupFailure: ((err: Error) => void) | null = null;
   const pool = new ScoringPool(
     {
@@ -124,58 +134,37 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       youngGenerationMb: config.pool.workerYoungGenerationMb,
       workerData,
     },
-    (live) => releaseDeadSlots(metricsBuffer, live),
+    // The acceptor threads hold metrics slots too: theirs are never a dead worker's.
+    (live) => releaseDeadSlots(metricsBuffer, acceptorThreads === null ? live : new Set([...live, ...acceptorThreads.threadIds()])),
   );
+  const poolSlots = new PoolSlots(pool.capacity);
 
-  const inFlight = new InFlightRequests();
-  const receiving = new ReceiveMemory();
-  const latency = new StageLatency();
-  const sink = createSink({ metrics: mainMetrics, outcomes, latency });
-  // The inline lane's engine warms on this thread while the workers warm on theirs.
-  let lane: InlineLane | null = null;
-  if (config.pool.inlineMaxBatch > 0) {
-    try {
-      lane = await buildInlineLane({ init: workerData, outcomes, metrics: mainMetrics, idPrefix: `fe${Date.now().toString(36)}-` }, config.pool.inlineMaxBatch);
-    } catch (err) {
-      await pool.close();
-      throw new StartupError('INLINE_LANE_FAILED', [(err as Error).message]);
-    }
+  // The main thread's acceptor: its inline lane warms here while the workers warm on theirs.
+  let front: Acceptor;
+  try {
+    front = await startFrontAcceptor(config, acceptorCount, (port) =>
+      Acceptor.start({
+        uws,
+        config,
+        init: workerData,
+        outcomes,
+        metrics: mainMetrics,
+        pool,
+        slots: poolSlots,
+        slab,
+        cpus: budget.cpus,
+        isReady: () => initialWarm,
+        port,
+        idPrefix: `fe${Date.now().toString(36)}-`,
+      }),
+    );
+  } catch (err) {
+    await pool.close();
+    if (err instanceof AcceptorStartError) throw new StartupError(err.code, [err.message]);
+    throw err;
   }
-  const placedOffsets = { inline: mainMetrics.layout.offset(M.batches, ['inline']), pool: mainMetrics.layout.offset(M.batches, ['pool']) };
-  const costOffsets = {
-    inline: [mainMetrics.layout.offset(M.batchCost, ['inline', 'estimated']), mainMetrics.layout.offset(M.batchCost, ['inline', 'measured'])],
-    pool: [mainMetrics.layout.offset(M.batchCost, ['pool', 'estimated']), mainMetrics.layout.offset(M.batchCost, ['pool', 'measured'])],
-  };
-  const cost = lane === null ? null : new CostModel(lane.costs);
-  const cores = new FreeCores(readCpuBudget().cpus, monoNowMs());
-  const dispatcher = new Dispatcher<HttpJob>(
-    pool,
-    slab,
-    sink,
-    {
-      maxBatchSize: config.pool.maxBatchSize,
-      maxPendingRequests: config.pool.maxPendingRequests,
-      maxQueueDelayMs: config.pool.maxQueueDelayMs,
-      hardTimeoutMs: config.server.hardTimeoutMs,
-      heavyBodyBytes: config.pool.heavyBodyBytes,
-    },
-    lane,
-    cost === null
-      ? null
-      : {
-          cost,
-          cores,
-          meter: {
-            placed(where, requests, estimatedMs) {
-              mainMetrics.inc(placedOffsets[where]);
-              mainMetrics.inc(costOffsets[where][0], estimatedMs / 1000);
-            },
-            measured(where, ms) {
-              mainMetrics.inc(costOffsets[where][1], ms / 1000);
-            },
-          },
-        },
-  );
+  const dispatcher = front.dispatcher;
+  const sum = (own: number, key: Parameters<AcceptorThreads['gauge']>[0]): number => own + (acceptorThreads?.gauge(key) ?? 0);
   // The operations listener runs in its own thread so that a scrape never holds this loop.
   let ops: OpsListener;
   try {
@@ -184,45 +173,50 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       port: config.server.opsPort,
       metrics: metricsBuffer,
       model: { name: model.entry.name, version: model.entry.version },
-      latency,
+      latency: front.latency,
       gauges: {
-        requestsInFlight: () => inFlight.count,
-        pendingRequests: () => dispatcher.pendingCount(),
+        requestsInFlight: () => sum(front.gauges().requestsInFlight, 'requestsInFlight'),
+        pendingRequests: () => sum(front.gauges().pendingRequests, 'pendingRequests'),
         queuedTasks: () => pool.queuedTasks,
-        inFlightBatches: () => dispatcher.inFlightBatches(),
+        inFlightBatches: () => sum(front.gauges().inFlightBatches, 'inFlightBatches'),
         threads: () => pool.threadCount,
-        slabSegmentsInUse: () => slab.inUse(),
-        receivingBytes: () => receiving.bytes,
+        slabSegmentsInUse: () => sum(front.gauges().slabSegmentsInUse, 'slabSegmentsInUse'),
+        receivingBytes: () => sum(front.gauges().receivingBytes, 'receivingBytes'),
       },
+      others:
+        acceptorCount > 1
+          ? {
+              collect: (latency) => acceptorThreads?.collect(latency) ?? Promise.resolve(),
+              mergeLatency: (snapshot) => acceptorThreads?.mergeLatency(snapshot),
+            }
+          : undefined,
     });
   } catch (err) {
-    dispatcher.close();
+    front.closeSockets();
     await pool.close();
     if (err instanceof OpsStartError) throw new StartupError(err.code, [err.message]);
     throw err;
   }
 
   const isReady = (): boolean => initialWarm;
-  let server: RunningServer;
-  try {
-    server = await startServer({
-      uws,
-      config: config.server,
-      testHooks: config.testHooks,
-      slab,
-      dispatcher,
-      metrics: mainMetrics,
-      outcomes,
-      latency,
-      isReady,
-      inFlight,
-      receiving,
-    });
-  } catch (err) {
-    dispatcher.close();
-    await pool.close();
-    await ops.close();
-    throw err;
+  if (acceptorCount > 1) {
+    try {
+      acceptorThreads = await AcceptorThreads.start(acceptorCount - 1, {
+        config,
+        pool,
+        poolInit: workerData,
+        poolSlots: poolSlots.buffer,
+        port: front.port,
+        cpus: budget.cpus,
+        slabSegments,
+      });
+    } catch (err) {
+      front.closeSockets();
+      await pool.close();
+      await ops.close();
+      if (err instanceof AcceptorStartError) throw new StartupError(err.code, [err.message]);
+      throw err;
+    }
   }
 
   const ready = new Promise<void>((resolveReady, rejectReady) => {
@@ -234,6 +228,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
         ops.setReady();
         // The placement needs the pool's hand-off before it can weigh the pool at all.
         void dispatcher.probeHandoff();
+        acceptorThreads?.ready();
         startupFailure = null;
         resolveReady();
       }
@@ -245,33 +240,71 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
 
   let draining: Promise<void> | null = null;
   return {
-    port: server.port,
+    port: front.port,
     opsPort: ops.port,
     config,
     ready,
     isReady,
     pool,
+    acceptors: acceptorCount,
+    async answeredByAcceptor() {
+      await acceptorThreads?.collect(false);
+      const others = acceptorThreads?.answered() ?? new Map<number, number>();
+      return Array.from({ length: acceptorCount }, (_, i) => (i === 0 ? front.answered() : (others.get(i) ?? 0)));
+    },
     drain() {
       if (draining) return draining;
       draining = (async () => {
-        server.setDraining();
         ops.setDraining();
-        server.stopAccepting();
+        front.beginDrain();
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
-          dispatcher.whenIdle(),
+          Promise.all([dispatcher.whenIdle(), acceptorThreads?.drain()]),
           new Promise<void>((r) => {
             timer = setTimeout(r, config.server.drainTimeoutMs);
           }),
         ]);
         clearTimeout(timer);
-        dispatcher.close();
+        // The acceptor threads end first (their sockets closed), while the pool can still
+        // answer their batches; then this thread's dispatcher, the pool and its sockets.
+        await acceptorThreads?.close();
+        front.stopDispatching();
         await pool.close();
-        server.closeAll();
+        front.closeSockets();
         // Last, so the process stays observable until the pool is gone.
         await ops.close();
       })();
       return draining;
     },
   };
+}
+
+/** Attempts at a free port for several acceptors on port 0 (another process may take the one picked). */
+const kFreePortAttempts = 5;
+
+/**
+ * Starts the main thread's acceptor. uSockets sets SO_REUSEPORT only on a socket bound to
+ * a given port, so with several acceptors and port 0 (tests, tools) a port is picked
+ * first, bound by nobody, and the acceptors all listen on it.
+ */
+async function startFrontAcceptor(config: BidderConfig, acceptors: number, start: (port: number) => Promise<Acceptor>): Promise<Acceptor> {
+  if (config.server.port !== 0 || acceptors === 1) return start(config.server.port);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await pickFreePort(config.server.host));
+    } catch (err) {
+      if (!(err instanceof AcceptorStartError) || err.code !== 'LISTEN_FAILED' || attempt >= kFreePortAttempts) throw err;
+    }
+  }
+}
+
+function pickFreePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
 }

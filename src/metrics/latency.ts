@@ -63,6 +63,11 @@ export class StageLatency {
     for (const h of this.histograms) h.reset();
   }
 
+  /** Samples recorded at `stage` (index in STAGES) since start. */
+  count(stage: number): number {
+    return this.histograms[stage].totalCount;
+  }
+
   /**
    * Copies every stage's counts into `buffer` (from allocateLatencySnapshot). The caller
    * guarantees nobody reads the buffer meanwhile (the operations thread copies it out
@@ -76,6 +81,24 @@ export class StageLatency {
       view[kExtremaAt + 2 * i] = h.maxValue;
       view[kExtremaAt + 2 * i + 1] = h.minNonZeroValue;
     }
+  }
+}
+
+/**
+ * Adds the snapshot in `from` to the one in `into` (same layout): the counts add, the
+ * extrema take the wider of the two (an empty histogram's max is 0 and its min
+ * Number.MAX_SAFE_INTEGER, so they never win). How the main thread folds every acceptor
+ * thread's histograms into the one /debug/latency report.
+ */
+export function addLatencySnapshot(into: SharedArrayBuffer, from: SharedArrayBuffer): void {
+  const a = snapshotView(into);
+  const b = snapshotView(from);
+  for (let i = 0; i < kExtremaAt; i++) a[i] += b[i];
+  for (let i = 0; i < STAGES.length; i++) {
+    const max = kExtremaAt + 2 * i;
+    const min = max + 1;
+    if (b[max] > a[max]) a[max] = b[max];
+    if (b[min] < a[min]) a[min] = b[min];
   }
 }
 

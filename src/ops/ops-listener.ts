@@ -13,6 +13,7 @@ import { projectRoot } from '../config/config';
 import { allocateLatencySnapshot, type StageLatency } from '../metrics/latency';
 import type { PoolGauges } from '../metrics/registry';
 import { monoNowMs } from '../util/clock';
+import { requestExit } from '../util/exit-handshake';
 import { allocateFrontBlock, FrontGaugePublisher, kStateDraining, kStateExitDone, kStateExitRequested, kStateReady, stateWords } from './front-block';
 import { kExitHandshakeMs, type FrontMessage, type OpsInit, type OpsMessage } from './ops-protocol';
 
@@ -23,6 +24,12 @@ export interface OpsListenerOptions {
   model: { name: string; version: string };
   gauges: PoolGauges;
   latency: StageLatency;
+  /**
+   * Acceptor threads (server.acceptors > 1): gathers their gauges (and, when `latency`,
+   * their histograms) before a refresh publishes; then `mergeLatency` adds their
+   * histograms to the main thread's snapshot. Without it a refresh is synchronous.
+   */
+  others?: { collect(latency: boolean): Promise<void>; mergeLatency(snapshot: SharedArrayBuffer): void };
   /** Where an operations-thread failure is reported (it is never thrown into the bidding loop). */
   onFailure?: (message: string) => void;
 }
@@ -144,11 +151,24 @@ export class OpsListener {
     return this.closing;
   }
 
-  /** The bidding loop's whole share of a scrape. */
+  /** The bidding loop's whole share of a scrape (and, with acceptor threads, one round trip to each). */
   private onRefresh(id: number, latency: boolean, sentAtMs: number): void {
     const takenAtMs = monoNowMs();
+    const others = this.options.others;
+    if (others === undefined) {
+      this.refreshed(id, latency, sentAtMs, takenAtMs);
+      return;
+    }
+    void others.collect(latency).then(() => this.refreshed(id, latency, sentAtMs, takenAtMs));
+  }
+
+  private refreshed(id: number, latency: boolean, sentAtMs: number, takenAtMs: number): void {
+    if (!this.running) return;
     this.publisher.publish(takenAtMs - sentAtMs);
-    if (latency) this.options.latency.snapshotInto(this.snapshot);
+    if (latency) {
+      this.options.latency.snapshotInto(this.snapshot);
+      this.options.others?.mergeLatency(this.snapshot);
+    }
     this.worker.postMessage({ type: 'refreshed', id, latency, takenAtMs } satisfies FrontMessage);
   }
 }
@@ -159,12 +179,8 @@ function reportFailure(message: string): void {
 
 /**
  * The process is exiting (process.exit, or its loop emptied) with the operations thread
- * still running. The runtime is about to stop the thread, and a thread stopped with an
- * open uWS socket aborts the process; so ask it to close its sockets and wait (briefly,
- * blocking: 'exit' listeners must be synchronous) until it has.
+ * still running: it must close its sockets before the runtime stops it (exit-handshake.ts).
  */
 function exitHandshake(state: Int32Array): void {
-  Atomics.store(state, kStateExitRequested, 1);
-  Atomics.notify(state, kStateExitRequested);
-  Atomics.wait(state, kStateExitDone, 0, kExitHandshakeMs);
+  requestExit(state, kStateExitRequested, kStateExitDone, kExitHandshakeMs);
 }

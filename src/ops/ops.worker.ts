@@ -18,6 +18,7 @@ import { createRegistry } from '../metrics/registry';
 import { kMaxSlots } from '../metrics/shared-metrics';
 import { loadNativeUws } from '../server/uws';
 import { monoNowMs } from '../util/clock';
+import { onExitRequest } from '../util/exit-handshake';
 import { FrontBlockReader, kStateExitDone, kStateExitRequested, stateWords } from './front-block';
 import { FrontRefresher } from './front-refresher';
 import type { FrontMessage, OpsInit, OpsMessage } from './ops-protocol';
@@ -85,16 +86,7 @@ function drainPending(): void {
 
 // The process is exiting with this thread still running: close the sockets before the
 // runtime stops the thread, and say so (the front end waits on kStateExitDone).
-type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-const onExitRequested = (): void => {
-  closeSockets();
-  Atomics.store(state, kStateExitDone, 1);
-  Atomics.notify(state, kStateExitDone);
-};
-const exitWait = waitAsync(state, kStateExitRequested, 0);
-if (exitWait.async) void (exitWait.value as Promise<string>).then(onExitRequested);
-else onExitRequested();
+onExitRequest(state, kStateExitRequested, kStateExitDone, closeSockets);
 
 process.on('uncaughtException', (err) => {
   if (!closed) post({ type: 'failed', message: err.stack ?? err.message });

@@ -473,8 +473,10 @@ export class Dispatcher<J extends BidJob> {
         this.sink.noBid(job, NoBidReason.TmaxExceeded);
       }
     }
-    // The replacement worker can take what waits.
-    if (abandoned && this.pendingCount() > 0 && !this.flushScheduled) {
+    // The replacement worker can take what waits. And another acceptor may have given back
+    // the pool slot that what waits here needs (pool-slots.ts): a batch's return wakes only
+    // the dispatcher that sent it, so pool-bound work waiting here is retried each sweep.
+    if ((abandoned || this.poolHasRoom()) && this.pendingCount() > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushNow);
     }

@@ -15,7 +15,6 @@
  * kStatusDeferred, and the dispatcher gives that request to the pool, whose worker
  * decodes the string and publishes the decision for the lane's next sighting.
  */
-import { kMainSlot } from '../metrics/shared-metrics';
 import { buildWarmEngine, type EngineSetup, type WarmCosts } from '../engine/engine-setup';
 import { TaskRunner, type TaskCost } from '../engine/task-runner';
 import type { ConsentMode } from '../privacy/consent-resolver';
@@ -26,7 +25,8 @@ export const kInlineConsentMode: ConsentMode = 'defer';
 /** The lane with its warmed engine: the active model only, consent mode kInlineConsentMode. */
 export async function buildInlineLane(setup: Omit<EngineSetup, 'allModels' | 'consentMode'>, maxBatch: number): Promise<InlineLane> {
   const { engine, costs } = await buildWarmEngine({ ...setup, allModels: false, consentMode: kInlineConsentMode });
-  return new InlineLane(new TaskRunner(engine, setup.metrics, kMainSlot, 'inline'), maxBatch, costs);
+  // The lane meters into its acceptor's own slot (the first acceptor's is kMainSlot).
+  return new InlineLane(new TaskRunner(engine, setup.metrics, setup.metrics.slot, 'inline'), maxBatch, costs);
 }
 
 export class InlineLane {
