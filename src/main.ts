@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = resolved.config;
   process.stdout.write(`bidder: configuration ${JSON.stringify(config)}\n`);
   const budget = resolved.cpuBudget;
-  process.stdout.write(`bidder: ${budget.cpus} CPUs to use (${budget.source}); ${config.server.acceptors} acceptor thread(s), ${config.pool.threads} pool worker(s)\n`);
+  process.stdout.write(`bidder: ${budget.cpus} CPUs to use (${budget.source}); ${config.server.acceptors} acceptor(s), ${config.pool.threads} pool worker(s)\n`);
 
   const bidder = await startBidder(config);
   process.stdout.write(`bidder: listening on ${config.server.host}:${bidder.port}, ${bidder.acceptors} acceptor(s), warming ${config.pool.threads} workers\n`);

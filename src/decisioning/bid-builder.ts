@@ -112,8 +112,8 @@ function fixedJson(campaign: Candidate['campaign'], creative: Creative): string 
  */
 export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: RequestContext, bidId: string): string {
   const { campaign, creative } = candidate;
-  let s = '{"id":"' + bidId + '","impid":' + JSON.stringify(imp.id) + ',"price":' + price;
-  if (candidate.dealId !== undefined) s += ',"dealid":' + JSON.stringify(candidate.dealId);
+  let s = '{"id":"' + bidId + '","impid":' + jsonString(imp.id) + ',"price":' + price;
+  if (candidate.dealId !== undefined) s += ',"dealid":' + jsonString(candidate.dealId);
   if (creative.video !== undefined) {
     // A video creative without its own size takes the player size the imp asks for.
     const w = creative.video.w ?? imp.video?.w;
@@ -127,6 +127,24 @@ export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: Req
 
 /** The BidResponse JSON around bids from `bidJson`: one seat, in the context's currency. */
 export function bidResponseJson(requestId: string, bidid: string, currency: string, seat: string, bids: readonly string[]): string {
-  return '{"id":' + JSON.stringify(requestId) + ',"seatbid":[{"bid":[' + bids.join(',') + '],"seat":' +
-    JSON.stringify(seat) + '}],"bidid":"' + bidid + '","cur":' + JSON.stringify(currency) + '}';
+  // Nearly every answer has one bid: join would only copy it.
+  const joined = bids.length === 1 ? bids[0] : bids.join(',');
+  return '{"id":' + jsonString(requestId) + ',"seatbid":[{"bid":[' + joined + '],"seat":' +
+    jsonString(seat) + '}],"bidid":"' + bidid + '","cur":' + jsonString(currency) + '}';
+}
+
+/**
+ * JSON.stringify(s) for a string, without its cost when nothing needs escaping. Request
+ * ids, imp ids, seats and currency codes are nearly always printable ASCII without a quote
+ * or a backslash, for which the JSON string is the text in quotes; JSON.stringify is a
+ * call into the runtime costing about as much as building the rest of the bid (~0.2 us
+ * each, four per answer). Anything else, including every non-ASCII code unit (lone
+ * surrogates are escaped by JSON.stringify), takes JSON.stringify itself.
+ */
+export function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 /* " */ || c === 0x5c /* \ */) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
 }

@@ -9,7 +9,6 @@
  * Expected failures are values: a bad request is a 4xx reply, a no-bid is a 204 with
  * its reason; nothing here throws for bad input.
  */
-import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import {
   kDelayShift,
@@ -40,6 +39,7 @@ import { M, type OutcomeTable } from '../metrics/definitions';
 import type { HistogramHandle, SlotWriter } from '../metrics/shared-metrics';
 import { parseBidRequest } from '../openrtb/parse-request';
 import { kStatusDeferred } from '../codec/reply-batch';
+import { utf8Text } from '../codec/utf8-text';
 import { ConsentResolver, kDefaultConsentCacheEntries } from '../privacy/consent-resolver';
 import { kPrivacyDeferred } from '../privacy/privacy-bits';
 import { PrivacyCounters } from '../privacy/privacy-metrics';
@@ -277,12 +277,12 @@ export class BidEngine {
 
   private decode(offset: number, length: number, flags: number, state: RequestState): string | null {
     resetState(state);
-    if ((flags & kFlagGzip) === 0) return this.utf8(state, this.slabText.subarray(offset, offset + length));
+    if ((flags & kFlagGzip) === 0) return this.utf8(state, this.slabText, offset, offset + length);
     try {
       const inflated = gunzipSync(this.slabText.subarray(offset, offset + length), {
         maxOutputLength: this.options.maxBodyBytes,
       });
-      return this.utf8(state, inflated);
+      return this.utf8(state, inflated, 0, inflated.length);
     } catch (err) {
       const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
       this.fail(state, requestError(tooLarge ? 'BODY_TOO_LARGE' : 'BAD_GZIP', undefined, tooLarge ? 'request body is too large after gunzip' : undefined));
@@ -294,12 +294,10 @@ export class BidEngine {
    * JSON text must be UTF-8 (RFC 8259 8.1). Decoding would silently turn bad bytes into
    * U+FFFD and we would echo an id the exchange never sent, so bad bytes are a 400.
    */
-  private utf8(state: RequestState, bytes: Buffer): string | null {
-    if (!isUtf8(bytes)) {
-      this.fail(state, requestError('BAD_JSON', undefined, 'request body is not valid UTF-8'));
-      return null;
-    }
-    return bytes.toString('utf8');
+  private utf8(state: RequestState, bytes: Buffer, start: number, end: number): string | null {
+    const text = utf8Text(bytes, start, end);
+    if (text === null) this.fail(state, requestError('BAD_JSON', undefined, 'request body is not valid UTF-8'));
+    return text;
   }
 
   /** Parses, checks and collects model rows for one request; returns the new row count. */

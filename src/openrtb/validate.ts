@@ -37,12 +37,15 @@ const K_OBJ = 10; // plain object, contents not inspected here
 const K_OBJ_ARR = 11; // array of plain objects, contents not inspected here
 
 interface FieldSpec {
+  /** In the order problems are looked for, and so reported. */
   readonly keys: readonly string[];
   readonly kinds: readonly number[];
+  /** The same, by name, for the pass in the object's own key order (checkFields). */
+  readonly kindOf: ReadonlyMap<string, number>;
 }
 
 function spec(fields: Record<string, number>): FieldSpec {
-  return { keys: Object.keys(fields), kinds: Object.values(fields) };
+  return { keys: Object.keys(fields), kinds: Object.values(fields), kindOf: new Map(Object.entries(fields)) };
 }
 
 const KIND_EXPECT: Record<number, string> = {
@@ -287,29 +290,52 @@ function describe(v: unknown): string {
   return typeName(v);
 }
 
-/** Checks the optional fields of `o` listed in `fs`; `null` is rewritten to absent. */
+/** Checks one optional field `key` of `o`, of value `v`: `null` is rewritten to absent. */
+function checkField(o: Obj, key: string, kind: number, v: unknown): boolean {
+  if (v === undefined) return true;
+  if (v === null) {
+    o[key] = undefined;
+    return true;
+  }
+  if (kind >= K_STR_ARR && kind !== K_OBJ) {
+    if (!Array.isArray(v)) return fail(key, -1, 'INVALID_TYPE', v, kind);
+    for (let i = 0; i < v.length; i++) {
+      const r = checkScalar(v[i], kind);
+      if (r !== 0) return fail(key, i, r, v[i], kind);
+    }
+    return true;
+  }
+  const r = checkScalar(v, kind);
+  return r === 0 ? true : fail(key, -1, r, v, kind);
+}
+
+/**
+ * Checks the optional fields of `o` listed in `fs`; `null` is rewritten to absent.
+ *
+ * A spec lists every field we read (a device, 18), a real object carries a few of them,
+ * and reading an absent name is a lookup like any other: so the check walks the object's
+ * own keys (for-in over a parsed object reads each value straight from its slot) and
+ * looks each name up in the spec. That order decides nothing when every field is right;
+ * when one is wrong, the spec-order pass runs again from the start so that the problem
+ * reported is the first in spec order, as it always was (test/openrtb/validate.test.ts
+ * compares the two on random objects).
+ */
 function checkFields(o: Obj, fs: FieldSpec): boolean {
+  const kindOf = fs.kindOf;
+  for (const key in o) {
+    const kind = kindOf.get(key);
+    if (kind !== undefined && !checkField(o, key, kind, o[key])) return checkFieldsInSpecOrder(o, fs);
+  }
+  return true;
+}
+
+/** checkFields in the order of `fs`: the first wrong field in that order is the one reported. */
+function checkFieldsInSpecOrder(o: Obj, fs: FieldSpec): boolean {
   const keys = fs.keys;
   const kinds = fs.kinds;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
-    const v = o[key];
-    if (v === undefined) continue;
-    if (v === null) {
-      o[key] = undefined;
-      continue;
-    }
-    const kind = kinds[k];
-    if (kind >= K_STR_ARR && kind !== K_OBJ) {
-      if (!Array.isArray(v)) return fail(key, -1, 'INVALID_TYPE', v, kind);
-      for (let i = 0; i < v.length; i++) {
-        const r = checkScalar(v[i], kind);
-        if (r !== 0) return fail(key, i, r, v[i], kind);
-      }
-    } else {
-      const r = checkScalar(v, kind);
-      if (r !== 0) return fail(key, -1, r, v, kind);
-    }
+    if (!checkField(o, key, kinds[k], o[key])) return false;
   }
   return true;
 }

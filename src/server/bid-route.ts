@@ -12,6 +12,7 @@
  * chunk is copied out before its callback returns (the receiver does it; uWS reuses the
  * memory); headers are read from `req` synchronously inside the handler.
  */
+import { isMainThread } from 'node:worker_threads';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { kDelayShift, kFlagGzip, kFlagTestCrash } from '../codec/request-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
@@ -124,6 +125,15 @@ export class BidRoute {
       if (req.getHeader('x-test-crash') === '1') flags |= kFlagTestCrash;
       const delay = Number(req.getHeader('x-test-delay-ms'));
       if (delay > 0) flags |= Math.min(delay, 60_000) << kDelayShift;
+      if (!isMainThread && req.getHeader('x-test-fail-acceptor') === '1') {
+        // An error escaping a callback of an acceptor thread (acceptor.worker.ts closes its
+        // sockets, ends, and is replaced). Answered first (500 INTERNAL), so only the failure is tested.
+        answers.error(res, null, 'INTERNAL', kInHandler | kCloseConnection);
+        setImmediate(() => {
+          throw new Error('x-test-fail-acceptor: an error escaped the acceptor thread');
+        });
+        return;
+      }
     }
     if (this.draining) {
       answers.noBid(res, null, NoBidReason.Draining, kInHandler | kCloseConnection);

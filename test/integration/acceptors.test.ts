@@ -130,3 +130,40 @@ t.test('the real process with several acceptors drains on SIGTERM and exits 0', 
   t.equal(await withTimeout(exited, 20_000, 'exit'), 0, `exit code 0 (output: ${out.slice(-400)})`);
   t.match(out, /drained, exiting/);
 });
+
+t.test('an acceptor thread that fails closes its sockets, and is replaced; the others serve on', async (t) => {
+  const b = await startTestBidder({ server: { acceptors: kAcceptors } });
+  t.teardown(() => b.close());
+  const reports: string[] = [];
+  const stderrWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    reports.push(String(chunk));
+    return stderrWrite(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  t.teardown(() => {
+    process.stderr.write = stderrWrite;
+  });
+  // Fresh connections until one lands on an acceptor thread (the main thread ignores the hook).
+  let failed = 0;
+  for (let i = 0; i < 40 && failed === 0; i++) {
+    const r = await postFresh(b.port, simpleBanner(`fail-${i}`), { 'x-test-fail-acceptor': '1' });
+    if (r.status === 500) failed++;
+    else t.equal(r.status, 200, 'the main thread ignores the hook');
+  }
+  t.equal(failed, 1, 'an acceptor thread took the hook');
+  // While it is replaced, and after, every connection is served by a live acceptor.
+  const until = Date.now() + 15_000;
+  while (Date.now() < until && !reports.some((m) => /starting a replacement/.test(m))) await new Promise((r) => setTimeout(r, 20));
+  t.ok(reports.some((m) => /acceptor \d failed: .*x-test-fail-acceptor/s.test(m)), 'the failure is reported');
+  t.ok(reports.some((m) => /acceptor \d exited \(\d+\) while serving; starting a replacement/.test(m)), 'the thread ended and is replaced');
+  const after = await Promise.all(Array.from({ length: 30 }, (_, i) => postFresh(b.port, simpleBanner(`after-fail-${i}`))));
+  t.same([...new Set(after.map((r) => r.status))], [200], 'every request after the failure is answered');
+  // The replacement listens again: eventually every acceptor answers.
+  let answered = await b.bidder.answeredByAcceptor();
+  const replacedBy = Date.now() + 15_000;
+  while (Date.now() < replacedBy && answered.length === kAcceptors && answered.filter((n) => n > 0).length < kAcceptors) {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => postFresh(b.port, simpleBanner(`spread-again-${i}`))));
+    answered = await b.bidder.answeredByAcceptor();
+  }
+  t.equal(answered.filter((n) => n > 0).length, kAcceptors, `every acceptor serves again (${answered.join(', ')})`);
+});
