@@ -1,9 +1,11 @@
 /**
  * Runs one task (a batch of request descriptors, bodies in the receive slab) through a
- * bid engine and returns the BatchReply. The one task runner of every thread that
- * scores: pool workers (src/pool/score.worker.ts) and each acceptor's inline lane
- * (src/pool/inline-lane.ts), so a batch is metered and answered the same way wherever
- * the placement put it.
+ * bid engine. The one task runner of every thread that scores: pool workers
+ * (src/pool/score.worker.ts) get the answers back as a BatchReply to transfer (run); an
+ * acceptor's inline lane (src/pool/inline-lane.ts) has them handed to its dispatcher one
+ * by one as the engine produces them (runInto), since they never cross a thread and
+ * building, copying and reading a BatchReply was 4-5% of the acceptor's time (profiled,
+ * banner-small). Either way a batch is metered the same, wherever the placement put it.
  *
  * The engine holds single-batch state, so tasks run one after another: a worker given a
  * second task while the first awaits (pool.maxBatchesPerWorker > 1) starts it when the
@@ -14,7 +16,7 @@ import { kTaskCount } from '../codec/request-batch';
 import { M } from '../metrics/definitions';
 import type { HistogramHandle, SlotWriter } from '../metrics/shared-metrics';
 import { monoNowMs } from '../util/clock';
-import type { BidEngine } from './bid-engine';
+import type { BidEngine, ReplySink } from './bid-engine';
 
 export type Placement = 'inline' | 'pool';
 
@@ -24,6 +26,10 @@ export interface TaskCost {
   rows: number;
   modelMs: number;
   totalMs: number;
+  /** When the task now running (or the last one) started, ms on the monotonic clock. */
+  startedAt: number;
+  /** When the last task finished. */
+  finishedAt: number;
 }
 
 export class TaskRunner {
@@ -33,7 +39,7 @@ export class TaskRunner {
   /** Seconds spent scoring, for the worker busy counter (pool workers only). */
   private readonly busy: number;
   private tail: Promise<unknown> = Promise.resolve();
-  readonly last: TaskCost = { requests: 0, rows: 0, modelMs: 0, totalMs: 0 };
+  readonly last: TaskCost = { requests: 0, rows: 0, modelMs: 0, totalMs: 0, startedAt: 0, finishedAt: 0 };
 
   constructor(
     private readonly engine: BidEngine,
@@ -50,26 +56,41 @@ export class TaskRunner {
 
   /** Scores one task; the reply is a BatchReply. Calls are chained (see above). */
   run(task: ArrayBuffer): Promise<ArrayBuffer> {
-    const run = this.tail.then(() => this.runNow(task));
+    return this.chain(async () => {
+      this.writer.begin();
+      await this.score(new Float64Array(task), this.writer);
+      return this.writer.finish(this.slot, this.last.startedAt, this.last.finishedAt);
+    });
+  }
+
+  /**
+   * Scores one task, each answer handed to `out` as soon as the engine has it (during the
+   * call; a body given as bytes is valid only then). Chained with run() (see above).
+   */
+  runInto(words: Float64Array, out: ReplySink): Promise<void> {
+    return this.chain(() => this.score(words, out));
+  }
+
+  private chain<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async runNow(task: ArrayBuffer): Promise<ArrayBuffer> {
+  private async score(words: Float64Array, out: ReplySink): Promise<void> {
     const started = monoNowMs();
-    const words = new Float64Array(task);
+    const last = this.last;
+    last.startedAt = started;
     const count = words[kTaskCount];
     this.metrics.observe(this.batchSize, count);
     this.metrics.inc(this.scored, count);
-    this.writer.begin();
-    await this.engine.processBatch(words, this.writer);
+    await this.engine.processBatch(words, out);
     const finished = monoNowMs();
     if (this.busy >= 0) this.metrics.inc(this.busy, (finished - started) / 1000);
-    const last = this.last;
     last.requests = count;
     last.rows = this.engine.lastRows;
     last.modelMs = this.engine.lastModelMs;
     last.totalMs = finished - started;
-    return this.writer.finish(this.slot, started, finished);
+    last.finishedAt = finished;
   }
 }

@@ -37,6 +37,7 @@ import type { CoreProbe } from './free-cores';
 import { kFreeCoresSampleMs } from './free-cores';
 import type { CostModel } from './placement';
 import { PoolSlots } from './pool-slots';
+import type { ReplySink } from '../engine/bid-engine';
 import type { Placement, TaskCost } from '../engine/task-runner';
 import type { ReceiveSlab } from './receive-slab';
 
@@ -52,9 +53,12 @@ export interface BidJob {
   done: boolean;
 }
 
-/** Where answers go: the server writes them to the client. */
+/**
+ * Where answers go: the server writes them to the client. A body is UTF-8 bytes (from a
+ * BatchReply, or the inline lane's engine: valid only during the call) or a string.
+ */
 export interface JobSink<J extends BidJob> {
-  answer(job: J, status: number, outcome: number, body: Uint8Array | null, startedAt: number, finishedAt: number): void;
+  answer(job: J, status: number, outcome: number, body: Uint8Array | string | null, startedAt: number, finishedAt: number): void;
   noBid(job: J, reason: NoBidReason): void;
 }
 
@@ -70,9 +74,10 @@ export interface PoolRunner {
 /** Scores batches on the dispatcher's own thread (the inline lane). */
 export interface LaneRunner {
   readonly maxBatch: number;
-  /** What the lane's last batch cost (the cost model learns from it). */
+  /** What the lane's last batch cost (the cost model learns from it); startedAt is the running batch's. */
   readonly last: TaskCost;
-  run(task: ArrayBuffer): Promise<ArrayBuffer>;
+  /** Scores `task`, handing each answer to `out` as soon as it is known (during the call). */
+  runInto(task: Float64Array, out: ReplySink): Promise<void>;
 }
 
 /** Records each placement decision (metrics). */
@@ -116,6 +121,9 @@ interface Batch<J> {
   heavy: boolean;
   /** This thread's estimate of the batch's compute time when it was placed (ms). */
   estimatedMs: number;
+  /** Inline batches: which requests the lane has answered so far (by position), and those it deferred. */
+  answered: Uint8Array | null;
+  deferred: J[] | null;
 }
 
 const kSweepIntervalMs = 5;
@@ -340,12 +348,33 @@ export class Dispatcher<J extends BidJob> {
     }
     const inline = runner === this.lane;
     const abort = inline ? null : new AbortController();
-    const batch: Batch<J> = { jobs, oldestArrivedAt, inline, dispatchedAt: now, abort, heavy, estimatedMs };
+    const batch: Batch<J> = {
+      jobs,
+      oldestArrivedAt,
+      inline,
+      dispatchedAt: now,
+      abort,
+      heavy,
+      estimatedMs,
+      answered: inline ? new Uint8Array(jobs.length) : null,
+      deferred: null,
+    };
     this.inFlight.add(batch);
     if (heavy) this.heavyInFlight++;
     if (!inline) this.slots.take();
     this.placement?.meter?.placed(inline ? 'inline' : 'pool', jobs.length, estimatedMs);
-    (abort === null ? runner.run(words.buffer) : (runner as PoolRunner).run(words.buffer, abort.signal)).then(
+    if (inline) {
+      const answer = (idx: number, status: number, outcome: number, body: Uint8Array | string | null): void =>
+        this.onInlineAnswer(batch, idx, status, outcome, body);
+      // Bytes or a string, whichever the engine gives: both go to the sink as they are.
+      const out = { add: answer, addUtf8: answer };
+      (runner as LaneRunner).runInto(words, out).then(
+        () => this.onInlineDone(batch),
+        () => this.onFailure(batch),
+      );
+      return;
+    }
+    (runner as PoolRunner).run(words.buffer, abort!.signal).then(
       (buffer) => this.onReply(batch, buffer),
       () => this.onFailure(batch),
     );
@@ -375,6 +404,7 @@ export class Dispatcher<J extends BidJob> {
     placement.cost.learnPool(batch.heavy ? 0 : batch.jobs.length, batch.heavy ? 0 : computeMs, monoNowMs() - batch.dispatchedAt - (batch.heavy ? computeMs : 0));
   }
 
+  /** A pool batch's BatchReply. */
   private onReply(batch: Batch<J>, buffer: ArrayBuffer): void {
     this.retire(batch);
     const message = readBatchReply(buffer);
@@ -384,7 +414,6 @@ export class Dispatcher<J extends BidJob> {
     const n = message.repliesLength();
     const jobs = batch.jobs;
     const answered = new Uint8Array(jobs.length);
-    let deferred: J[] | null = null;
     for (let i = 0; i < n; i++) {
       const r = message.replies(i, this.reply)!;
       const idx = r.requestId();
@@ -393,11 +422,9 @@ export class Dispatcher<J extends BidJob> {
       if (job === undefined || answered[idx] === 1) continue;
       answered[idx] = 1;
       if (r.status() === kStatusDeferred) {
-        // Its body stays where it is in the slab for the pool to read. Only the lane may
-        // defer (it does not decode consent strings); a worker that does is a worker bug.
-        // release() frees the region and answers only what is not answered yet.
-        if (batch.inline && !job.done) (deferred ??= []).push(job);
-        else this.release(job, NoBidReason.WorkerFailed);
+        // Only the lane may defer (it does not decode consent strings; onInlineAnswer): a
+        // worker that does is a worker bug. release() frees the region and answers.
+        this.release(job, NoBidReason.WorkerFailed);
         continue;
       }
       this.freeBody(job);
@@ -409,7 +436,39 @@ export class Dispatcher<J extends BidJob> {
     for (let i = 0; i < jobs.length; i++) {
       if (answered[i] === 0) this.release(jobs[i], NoBidReason.WorkerFailed);
     }
-    if (deferred !== null) this.requeueForPool(deferred);
+    this.flush();
+  }
+
+  /**
+   * One answer of an inline batch, as the lane's engine produces it. The same rules as a
+   * BatchReply's (onReply): each request once, a deferred one kept for the pool with its
+   * body where it is, and a body region freed once.
+   */
+  private onInlineAnswer(batch: Batch<J>, idx: number, status: number, outcome: number, body: Uint8Array | string | null): void {
+    const job = batch.jobs[idx];
+    const answered = batch.answered!;
+    if (job === undefined || answered[idx] === 1) return;
+    answered[idx] = 1;
+    if (status === kStatusDeferred) {
+      if (!job.done) (batch.deferred ??= []).push(job);
+      else this.freeBody(job);
+      return;
+    }
+    this.freeBody(job);
+    if (job.done) return;
+    job.done = true;
+    this.sink.answer(job, status, outcome, body, this.lane!.last.startedAt, monoNowMs());
+  }
+
+  /** The lane finished an inline batch: what it left unanswered is a bug, answered anyway. */
+  private onInlineDone(batch: Batch<J>): void {
+    this.retire(batch);
+    this.learn(batch, 0, 0);
+    const answered = batch.answered!;
+    for (let i = 0; i < batch.jobs.length; i++) {
+      if (answered[i] === 0) this.release(batch.jobs[i], NoBidReason.WorkerFailed);
+    }
+    if (batch.deferred !== null) this.requeueForPool(batch.deferred);
     this.flush();
   }
 
@@ -425,7 +484,12 @@ export class Dispatcher<J extends BidJob> {
 
   private onFailure(batch: Batch<J>): void {
     this.retire(batch);
-    for (const job of batch.jobs) this.release(job, NoBidReason.WorkerFailed);
+    // An inline batch may have answered (and freed) some of its requests before it failed.
+    const answered = batch.answered;
+    for (let i = 0; i < batch.jobs.length; i++) {
+      if (answered === null || answered[i] === 0) this.release(batch.jobs[i], NoBidReason.WorkerFailed);
+    }
+    if (batch.deferred !== null) for (const job of batch.deferred) this.release(job, NoBidReason.WorkerFailed);
     this.flush();
   }
 

@@ -99,13 +99,14 @@ export class FrontAnswers {
   }
 
   /** The engine's answer, as the dispatcher hands it over (always after the handler: corked). */
-  answer(job: FrontJob, status: number, outcome: number, body: Uint8Array | null, startedAt: number, finishedAt: number): void {
+  answer(job: FrontJob, status: number, outcome: number, body: Uint8Array | string | null, startedAt: number, finishedAt: number): void {
     job.close();
     this.metrics.inc(this.outcomeAt[outcome] ?? this.internalAt);
     const res = job.res;
     res.cork(() => {
       res.writeStatus(STATUS_LINE[status] ?? `${status} Unknown`);
-      if (body !== null && body.byteLength > 0) {
+      // uWS copies the body before end() returns, so a view the engine reuses is safe here.
+      if (body !== null && body.length > 0) {
         res.writeHeader('content-type', kJson);
         if (status === 200) res.writeHeader(kOpenRtbVersionHeader, kOpenRtbVersion);
         res.end(body);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ReplyWriter } from '../../src/codec/reply-batch';
+import { kStatusDeferred, ReplyWriter } from '../../src/codec/reply-batch';
 import {
   kFlagGzip,
   kReqArrivedAt,
@@ -13,6 +13,7 @@ import {
   requestBase,
 } from '../../src/codec/request-batch';
 import { NoBidReason } from '../../src/decisioning/no-bid-reasons';
+import type { ReplySink } from '../../src/engine/bid-engine';
 import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type LaneRunner, type PlacementDeps, type PoolRunner } from '../../src/pool/dispatcher';
 import type { CoreProbe } from '../../src/pool/free-cores';
 import { CostModel } from '../../src/pool/placement';
@@ -44,9 +45,9 @@ type NoBid = { job: TestJob; kind: 'noBid'; reason: NoBidReason };
 
 class FakeSink implements JobSink<TestJob> {
   readonly events: (Answer | NoBid)[] = [];
-  answer(job: TestJob, status: number, outcome: number, body: Uint8Array | null, startedAt: number, finishedAt: number): void {
-    // Copy now: the bytes are a view into the reply buffer.
-    const text = body === null ? null : new TextDecoder().decode(body.slice());
+  answer(job: TestJob, status: number, outcome: number, body: Uint8Array | string | null, startedAt: number, finishedAt: number): void {
+    // Copy now: bytes are a view into the reply buffer (or the engine's, inline).
+    const text = body === null ? null : typeof body === 'string' ? body : new TextDecoder().decode(body.slice());
     this.events.push({ job, kind: 'answer', status, outcome, body: text, startedAt, finishedAt });
   }
   noBid(job: TestJob, reason: NoBidReason): void {
@@ -65,16 +66,12 @@ const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000
 /** An inline lane that answers at once, recording the ids of each batch it scored. */
 class FakeLane implements LaneRunner {
   readonly batches: number[][] = [];
-  readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0 };
+  readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0, startedAt: 0, finishedAt: 0 };
   constructor(readonly maxBatch: number) {}
-  async run(task: ArrayBuffer): Promise<ArrayBuffer> {
-    const words = new Float64Array(task);
+  async runInto(words: Float64Array, out: ReplySink): Promise<void> {
     const ids = Array.from({ length: words[kTaskCount] }, (_, i) => words[requestBase(i) + kReqId]);
     this.batches.push(ids);
-    const w = new ReplyWriter();
-    w.begin();
-    for (const id of ids) w.add(id, 200, 0, `inline-${id}`);
-    return w.finish(0, 1, 2);
+    for (const id of ids) out.add(id, 200, 0, `inline-${id}`);
   }
 }
 
@@ -421,11 +418,13 @@ t.test('an inline-lane batch past hardTimeoutMs is answered tmax_exceeded; nothi
   // stuck in an await (a session.run that does not settle).
   class StuckLane implements LaneRunner {
     idle = true;
-    readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0 };
+    readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0, startedAt: 0, finishedAt: 0 };
     maxBatch = 8;
-    finish: ((b: ArrayBuffer) => void) | null = null;
-    run(): Promise<ArrayBuffer> {
+    out: ReplySink | null = null;
+    finish: (() => void) | null = null;
+    runInto(_words: Float64Array, out: ReplySink): Promise<void> {
       this.idle = false;
+      this.out = out;
       return new Promise((resolve) => (this.finish = resolve));
     }
   }
@@ -436,10 +435,9 @@ t.test('an inline-lane batch past hardTimeoutMs is answered tmax_exceeded; nothi
   await sleep(60);
   t.same(sink.of('a').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.TmaxExceeded]);
   t.equal(slab.inUse(), 1, 'kept until the lane returns');
-  const w = new ReplyWriter();
-  w.begin();
-  w.add(0, 200, 0, 'late');
-  lane.finish!(w.finish(0, 1, 2));
+  lane.out!.add(0, 200, 0, 'late');
+  t.equal(slab.inUse(), 0, 'freed by its late answer');
+  lane.finish!();
   await tick();
   t.equal(slab.inUse(), 0);
   t.equal(sink.of('a').length, 1);
@@ -762,5 +760,65 @@ t.test('heavy requests that wait too long are shed like light ones', async (t) =
   t.same(sink.of('h2').map((e) => e.kind === 'noBid' && e.reason), [NoBidReason.Overloaded]);
   t.ok(frees.includes(h1.offset) && frees.includes(h2.offset), 'their slab regions are freed');
   reply(pool.calls[0]);
+  d.close();
+});
+
+/** An inline lane driven by the test: each batch's sink and a way to end it. */
+class ScriptedLane implements LaneRunner {
+  readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0, startedAt: 0, finishedAt: 0 };
+  readonly maxBatch = 8;
+  out: ReplySink | null = null;
+  end: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  runInto(_words: Float64Array, out: ReplySink): Promise<void> {
+    this.out = out;
+    return new Promise((resolve, reject) => (this.end = { resolve, reject }));
+  }
+}
+
+t.test('the inline lane answers each request as the engine has it, not when the batch ends', async (t) => {
+  const lane = new ScriptedLane();
+  const { d, job, sink, frees } = setup(1, {}, lane);
+  const a = job('a');
+  const b = job('b');
+  a.flags = 0;
+  b.flags = 0;
+  d.submit(a);
+  d.submit(b);
+  await tick();
+  lane.out!.addUtf8!(0, 200, 0, new TextEncoder().encode('first'));
+  t.same(sink.of('a').map((e) => (e.kind === 'answer' ? e.body : e.kind)), ['first'], 'answered before the batch ended');
+  t.same(frees, [a.offset], 'and its region freed then');
+  lane.out!.add(0, 200, 0, 'again');
+  t.equal(sink.of('a').length, 1, 'a second answer for the same request is dropped');
+  t.same(frees, [a.offset], 'and frees nothing');
+  lane.out!.add(1, 204, 0, null);
+  lane.end!.resolve();
+  await tick();
+  t.equal(sink.events.length, 2);
+  t.equal(frees.length, 2, 'each region freed once');
+  await d.whenIdle();
+  d.close();
+});
+
+t.test('an inline batch that fails after some answers releases only the rest, once each', async (t) => {
+  const lane = new ScriptedLane();
+  const { d, job, sink, frees } = setup(1, {}, lane);
+  const names = ['a', 'b', 'c'];
+  for (const n of names) {
+    const j = job(n);
+    j.flags = 0;
+    d.submit(j);
+  }
+  await tick();
+  lane.out!.add(0, 200, 0, 'ok');
+  lane.out!.add(1, kStatusDeferred, 0, null);
+  lane.end!.reject(new Error('engine threw'));
+  await tick();
+  t.same(sink.of('a').map((e) => e.kind), ['answer']);
+  t.same(sink.of('b').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.WorkerFailed], 'the deferred one is not left waiting');
+  t.same(sink.of('c').map((e) => (e.kind === 'noBid' ? e.reason : e.kind)), [NoBidReason.WorkerFailed]);
+  t.equal(new Set(frees).size, 3, 'three regions freed');
+  t.equal(frees.length, 3, 'each once');
+  await d.whenIdle();
   d.close();
 });

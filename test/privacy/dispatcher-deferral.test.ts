@@ -7,6 +7,7 @@ import t from 'tap';
 import { kStatusDeferred, ReplyWriter } from '../../src/codec/reply-batch';
 import { kFlagConsentDeferred, kReqFlags, kReqId, kReqOffset, kTaskCount, requestBase } from '../../src/codec/request-batch';
 import { NoBidReason } from '../../src/decisioning/no-bid-reasons';
+import type { ReplySink } from '../../src/engine/bid-engine';
 import { type BidJob, Dispatcher, type DispatcherOptions, type JobSink, type LaneRunner, type PoolRunner } from '../../src/pool/dispatcher';
 import { ReceiveSlab } from '../../src/pool/receive-slab';
 import { monoNowMs } from '../../src/util/clock';
@@ -44,18 +45,21 @@ class Lane implements LaneRunner {
   readonly idle = true;
   readonly maxBatch = 8;
   constructor(private readonly defer: (position: number) => boolean, private readonly during: () => void = () => {}) {}
-  async run(task: ArrayBuffer): Promise<ArrayBuffer> {
-    const words = new Float64Array(task);
+  readonly last = { requests: 0, rows: 0, modelMs: 0, totalMs: 0, startedAt: 0, finishedAt: 0 };
+  async runInto(words: Float64Array, out: ReplySink): Promise<void> {
     this.batches.push(words);
     this.during();
-    return reply(ids(words), (id) => (this.defer(id) ? kStatusDeferred : 200));
+    for (const id of ids(words)) {
+      const status = this.defer(id) ? kStatusDeferred : 200;
+      out.add(id, status, 0, status === 200 ? `body-${id}` : null);
+    }
   }
 }
 
 class Sink implements JobSink<Job> {
   readonly answers: { name: string; status: number; body: string | null }[] = [];
   readonly noBids: { name: string; reason: NoBidReason }[] = [];
-  answer(job: Job, status: number, _o: number, body: Uint8Array | null): void {
+  answer(job: Job, status: number, _o: number, body: Uint8Array | string | null): void {
     this.answers.push({ name: job.name, status, body: body === null ? null : Buffer.from(body).toString() });
   }
   noBid(job: Job, reason: NoBidReason): void {
