@@ -1,11 +1,14 @@
 /**
  * After scoring: price the candidates of an imp and pick the best (decide), then the bid
  * and BidResponse JSON (src/decisioning/bid-builder.ts bidJson, bidResponseJson), as
- * BidEngine.decide does for a request with one winning imp.
+ * BidEngine.decide does for a request with one winning imp; and the same answer as UTF-8
+ * bytes (src/decisioning/response-bytes.ts), as the engine writes it for a BatchReply,
+ * beside the string answer encoded the way the writer used to encode it.
  */
 import { bidJson, bidResponseJson, pickBest } from '../../src/decisioning/bid-builder';
 import type { Candidate } from '../../src/decisioning/campaign-types';
 import { priceCandidate } from '../../src/decisioning/pricing';
+import { ResponseBytes } from '../../src/decisioning/response-bytes';
 import { preparedRequest, requestFixture, SEAT, type PreparedImp, type PreparedRequest, type RequestKind } from './fixtures';
 import type { MicroCase } from './micro-case';
 
@@ -23,6 +26,8 @@ function requestCases(kind: RequestKind): MicroCase[] {
   let price = 0;
   let bid = '';
   const prices = new Float64Array(64);
+  const scratch = Buffer.allocUnsafeSlow(64 * 1024);
+  const bytes = new ResponseBytes();
   const setup = (): void => {
     p = preparedRequest(kind);
     imp = p.imps.find((i) => i.candidates.length > 0)!;
@@ -47,6 +52,23 @@ function requestCases(kind: RequestKind): MicroCase[] {
     },
     { name: `bidJson ${label}`, setup, fn: () => bidJson(p.req.imp[imp.impIndex], winner, price, p.ctx, BID_ID) },
     { name: `bidResponseJson ${label} (1 bid)`, setup, fn: () => bidResponseJson(p.req.id, RESPONSE_ID, p.ctx.currency, SEAT, [bid]) },
+    {
+      name: `bidJson + bidResponseJson + UTF-8 write ${label} (1 bid)`,
+      setup,
+      fn() {
+        const body = bidResponseJson(p.req.id, RESPONSE_ID, p.ctx.currency, SEAT, [bidJson(p.req.imp[imp.impIndex], winner, price, p.ctx, BID_ID)]);
+        return scratch.write(body, 0, 'utf8');
+      },
+    },
+    {
+      name: `ResponseBytes ${label} (1 bid)`,
+      setup,
+      fn() {
+        bytes.begin(p.req.id);
+        bytes.bid(p.req.imp[imp.impIndex], winner, price, BID_ID);
+        return bytes.end(RESPONSE_ID, p.ctx.currency, SEAT);
+      },
+    },
   ];
 }
 

@@ -29,8 +29,16 @@ export class ReplyWriter {
   }
 
   add(requestId: number, status: number, outcome: number, body: string | null): void {
+    this.addReply(requestId, status, outcome, body === null ? 0 : this.builder.createString(this.utf8(body)));
+  }
+
+  /** As add(), the body already UTF-8 (copied here; the view may be reused once this returns). */
+  addUtf8(requestId: number, status: number, outcome: number, body: Uint8Array): void {
+    this.addReply(requestId, status, outcome, this.builder.createString(body));
+  }
+
+  private addReply(requestId: number, status: number, outcome: number, bodyOffset: number): void {
     const b = this.builder;
-    const bodyOffset = body === null ? 0 : b.createString(this.utf8(body));
     Reply.startReply(b);
     Reply.addRequestId(b, requestId);
     Reply.addStatus(b, status);

@@ -77,7 +77,8 @@ export { nativeAdm };
  */
 const fixedJsonCache = new WeakMap<Creative, string>();
 
-function fixedJson(campaign: Candidate['campaign'], creative: Creative): string {
+/** The rest of a bid after bidHeadJson, closing brace included: the same for every bid of the creative. */
+export function bidFixedJson(campaign: Candidate['campaign'], creative: Creative): string {
   let s = fixedJsonCache.get(creative);
   if (s !== undefined) return s;
   s = ',"adomain":' + JSON.stringify([campaign.advertiserDomain]) +
@@ -99,6 +100,7 @@ function fixedJson(campaign: Candidate['campaign'], creative: Creative): string 
   if (creative.lurl !== undefined) s += ',"lurl":' + JSON.stringify(creative.lurl);
   if (creative.attr !== undefined && creative.attr.length > 0) s += ',"attr":' + JSON.stringify(creative.attr);
   if (campaign.appBundle !== undefined) s += ',"bundle":' + JSON.stringify(campaign.appBundle);
+  s += '}';
   fixedJsonCache.set(creative, s);
   return s;
 }
@@ -111,7 +113,12 @@ function fixedJson(campaign: Candidate['campaign'], creative: Creative): string 
  * generated ids are).
  */
 export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: RequestContext, bidId: string): string {
-  const { campaign, creative } = candidate;
+  return bidHeadJson(imp, candidate, price, bidId) + bidFixedJson(candidate.campaign, candidate.creative);
+}
+
+/** A bid's JSON up to what depends only on its creative: ids, price, deal, request-sized fields. */
+export function bidHeadJson(imp: Imp, candidate: Candidate, price: number, bidId: string): string {
+  const creative = candidate.creative;
   let s = '{"id":"' + bidId + '","impid":' + jsonString(imp.id) + ',"price":' + price;
   if (candidate.dealId !== undefined) s += ',"dealid":' + jsonString(candidate.dealId);
   if (creative.video !== undefined) {
@@ -122,15 +129,24 @@ export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: Req
   } else if (creative.native !== undefined) {
     s += ',"adm":' + JSON.stringify(nativeAdm(imp, creative.native));
   }
-  return s + fixedJson(campaign, creative) + '}';
+  return s;
 }
 
 /** The BidResponse JSON around bids from `bidJson`: one seat, in the context's currency. */
 export function bidResponseJson(requestId: string, bidid: string, currency: string, seat: string, bids: readonly string[]): string {
   // Nearly every answer has one bid: join would only copy it.
   const joined = bids.length === 1 ? bids[0] : bids.join(',');
-  return '{"id":' + jsonString(requestId) + ',"seatbid":[{"bid":[' + joined + '],"seat":' +
-    jsonString(seat) + '}],"bidid":"' + bidid + '","cur":' + jsonString(currency) + '}';
+  return responseHeadJson(requestId) + joined + responseTailJson(bidid, currency, seat);
+}
+
+/** A BidResponse's JSON before its first bid; bids follow, separated by commas. */
+export function responseHeadJson(requestId: string): string {
+  return '{"id":' + jsonString(requestId) + ',"seatbid":[{"bid":[';
+}
+
+/** A BidResponse's JSON after its last bid. */
+export function responseTailJson(bidid: string, currency: string, seat: string): string {
+  return '],"seat":' + jsonString(seat) + '}],"bidid":"' + bidid + '","cur":' + jsonString(currency) + '}';
 }
 
 /**
@@ -139,12 +155,12 @@ export function bidResponseJson(requestId: string, bidid: string, currency: stri
  * or a backslash, for which the JSON string is the text in quotes; JSON.stringify is a
  * call into the runtime costing about as much as building the rest of the bid (~0.2 us
  * each, four per answer). Anything else, including every non-ASCII code unit (lone
- * surrogates are escaped by JSON.stringify), takes JSON.stringify itself.
+ * surrogates are escaped by JSON.stringify), takes JSON.stringify itself. The test is a
+ * regular expression because V8 compiles it to native code: ~2x a charCodeAt loop on a
+ * 40-character request id.
  */
+const kNeedsStringify = /[\u0000-\u001f"\\\u007f-\uffff]/;
+
 export function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 /* " */ || c === 0x5c /* \ */) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
+  return kNeedsStringify.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }

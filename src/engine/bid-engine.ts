@@ -25,12 +25,20 @@ import {
 /** Where the engine puts each request's answer (the BatchReply writer, or an inline server). */
 export interface ReplySink {
   add(requestId: number, status: number, outcome: number, body: string | null): void;
+  /**
+   * Optional: the same answer with its body as UTF-8 bytes (exactly the encoding of the
+   * string add() would get), valid only during the call. A sink that stores bytes anyway
+   * (ReplyWriter) spares the engine building the body as a string; 200s with bids come
+   * this way when it is there.
+   */
+  addUtf8?(requestId: number, status: number, outcome: number, body: Uint8Array): void;
 }
 import { bidJson, bidResponseJson, noBidReasonFor, pickBest } from '../decisioning/bid-builder';
 import type { CampaignIndex } from '../decisioning/campaign-index';
 import { CandidateCap } from '../decisioning/candidate-cap';
 import type { Candidate, Creative, DecisionConfig } from '../decisioning/campaign-types';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
+import { ResponseBytes } from '../decisioning/response-bytes';
 import { floorCurrencyUnsupported, priceCandidate } from '../decisioning/pricing';
 import { currencyRate, floorAmount, prepareRequest, type RequestContext } from '../decisioning/request-context';
 import { errorBody, requestError, type RequestError } from '../errors';
@@ -117,6 +125,25 @@ function resetState(state: RequestState): void {
 
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** One request's winning bids, one per imp that got one: parallel arrays, reused. */
+class Wins {
+  count = 0;
+  imp: number[] = [];
+  candidate: (Candidate | undefined)[] = [];
+  price: number[] = [];
+  bidId: (string | undefined)[] = [];
+  /** The BidResponse's own id. */
+  bidid = '';
+
+  push(imp: number, candidate: Candidate, price: number, bidId: string): void {
+    const k = this.count++;
+    this.imp[k] = imp;
+    this.candidate[k] = candidate;
+    this.price[k] = price;
+    this.bidId[k] = bidId;
+  }
+}
+
 /** Every creative's feature keys, computed once at load so scoring only looks them up. */
 export function creativeKeys(index: CampaignIndex): Map<Creative, CandidateKeys> {
   const keys = new Map<Creative, CandidateKeys>();
@@ -155,6 +182,9 @@ export class BidEngine {
   /** Prices of one impression's candidates, reused. */
   private impPrices = new Float64Array(64);
   private readonly scratch: Candidate[] = [];
+  /** The bids decide() picked for the request being answered; read by answer() right after. */
+  private readonly wins = new Wins();
+  private readonly responseBytes = new ResponseBytes();
   private readonly keysByCreative: Map<Creative, CandidateKeys>;
   private readonly slabText: Buffer;
   private readonly noBidOutcome: Record<string, number> = {};
@@ -227,7 +257,7 @@ export class BidEngine {
       const state = this.states[i];
       if (state.status === 0) this.decide(state, finished);
       if (state.status !== kStatusDeferred) this.privacyCounters.answered(state.privacy, state.status);
-      out.add(i, state.status, this.outcomeOf(state), state.body);
+      this.answer(out, i, state);
       state.req = null;
       state.ctx = null;
       state.body = null;
@@ -246,8 +276,35 @@ export class BidEngine {
     if (rows > 0) await this.score(rows);
     if (state.status === 0) this.decide(state, monoNowMs());
     if (state.status !== kStatusDeferred) this.privacyCounters.answered(state.privacy, state.status);
-    out.add(0, state.status, this.outcomeOf(state), state.body);
+    this.answer(out, 0, state);
     this.rowCandidate.length = 0;
+  }
+
+  /**
+   * Hands the request's answer to the sink. A bid answer is serialised only here, right
+   * after decide() picked its bids (this.wins): as bytes when the sink takes them, else as
+   * the string of bidResponseJson.
+   */
+  private answer(out: ReplySink, requestId: number, state: RequestState): void {
+    const outcome = this.outcomeOf(state);
+    if (state.status !== 200) {
+      out.add(requestId, state.status, outcome, state.body);
+      return;
+    }
+    const req = state.req!;
+    const ctx = state.ctx!;
+    const wins = this.wins;
+    const seat = this.options.seatId;
+    if (out.addUtf8 !== undefined) {
+      const bytes = this.responseBytes;
+      bytes.begin(req.id);
+      for (let k = 0; k < wins.count; k++) bytes.bid(req.imp[wins.imp[k]], wins.candidate[k]!, wins.price[k], wins.bidId[k]!);
+      out.addUtf8(requestId, 200, outcome, bytes.end(wins.bidid, ctx.currency, seat));
+      return;
+    }
+    const bids: string[] = [];
+    for (let k = 0; k < wins.count; k++) bids.push(bidJson(req.imp[wins.imp[k]], wins.candidate[k]!, wins.price[k], ctx, wins.bidId[k]!));
+    out.add(requestId, 200, outcome, bidResponseJson(req.id, wins.bidid, ctx.currency, seat, bids));
   }
 
   /** The outcome that crosses to the front end: test traffic's is its own (OutcomeTable.test). */
@@ -437,15 +494,15 @@ export class BidEngine {
     this.metrics.inc(this.rowsCounter, rows);
   }
 
-  /** Prices every candidate of a request, keeps the best per impression, builds the answer. */
+  /** Prices every candidate of a request and keeps the best per impression (in this.wins, for answer()). */
   private decide(state: RequestState, now: number): void {
-    const req = state.req!;
     const ctx = state.ctx!;
     if (now > state.deadline) {
       this.noBid(state, NoBidReason.TmaxExceeded);
       return;
     }
-    let bids: string[] | null = null;
+    const wins = this.wins;
+    wins.count = 0;
     let row = state.firstRow;
     const end = state.endRow;
     while (row < end) {
@@ -460,21 +517,20 @@ export class BidEngine {
       if (best < 0) continue;
       const bestRow = first + best;
       const bestPrice = this.impPrices[best];
-      if (bids === null) bids = [];
-      const bidId = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
-      bids.push(bidJson(req.imp[imp], this.rowCandidate[bestRow], bestPrice, ctx, bidId));
+      wins.push(imp, this.rowCandidate[bestRow], bestPrice, `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`);
       // Test traffic stays out of the money figures (it is counted on its own outcome counter).
       if (!state.test) this.metrics.observe(this.priceHistogram, bestPrice / ctx.usdToBidCur);
     }
-    if (bids === null) {
+    if (wins.count === 0) {
       this.noBid(state, noBidReasonFor(state.candidates, 0, state.currencyDropped)!);
       return;
     }
-    if (!state.test) this.metrics.inc(this.bidsCounter, bids.length);
-    const bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
+    if (!state.test) this.metrics.inc(this.bidsCounter, wins.count);
+    wins.bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
+    // The body is written by answer(), from wins, in the form the sink takes.
     state.status = 200;
     state.outcome = this.outcomes.bid;
-    state.body = bidResponseJson(req.id, bidid, ctx.currency, this.options.seatId, bids);
+    state.body = null;
   }
 
   private applyTestHooks(flags: number): void {

@@ -115,3 +115,19 @@ t.test('finish() returns an independent, exact buffer', async (t) => {
   t.same(readAll(moved).rows[0].body, 'first-body');
   t.equal(readAll(b).rows.length, 200, 'the other buffer is unaffected');
 });
+
+t.test('addUtf8: the body bytes as given, the same reply as add() with their text', async (t) => {
+  const w = new ReplyWriter();
+  w.begin();
+  const json = '{"id":"r","adm":"café 広告"}';
+  const scratch = Buffer.from(json, 'utf8');
+  w.addUtf8(3, 200, 1, scratch);
+  scratch.fill(0); // the writer copied it: the caller may reuse its buffer at once
+  w.add(4, 200, 1, json);
+  const got = readAll(w.finish(1, 0, 0));
+  t.same(got.rows, [
+    { id: 3, status: 200, outcome: 1, body: json },
+    { id: 4, status: 200, outcome: 1, body: json },
+  ]);
+  t.same(got.bytes[0], got.bytes[1]);
+});

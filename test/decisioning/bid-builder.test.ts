@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import t from 'tap';
 import type { Bid, BidRequest, Imp } from '../../src/openrtb/types';
-import { bidJson, bidResponseJson, nativeAdm, noBidReasonFor, pickBest } from '../../src/decisioning/bid-builder';
+import { bidJson, bidResponseJson, jsonString, nativeAdm, noBidReasonFor, pickBest } from '../../src/decisioning/bid-builder';
 import type { RequestContext } from '../../src/decisioning/request-context';
 import type { Candidate, Creative } from '../../src/decisioning/campaign-types';
 import { bannerCreative, campaign, ctxOf, request } from './fixtures/builders';
@@ -122,4 +123,12 @@ t.test('response JSON: one seat, the context currency, the bids verbatim', async
   const res = JSON.parse(bidResponseJson('req "1"', 'bidid-9', 'EUR', 'seat-a', [b1]));
   t.same(res, { id: 'req "1"', seatbid: [{ bid: [JSON.parse(b1)], seat: 'seat-a' }], bidid: 'bidid-9', cur: 'EUR' });
   t.equal(res.seatbid[0].bid[0].crid, 'x"1', 'creative-fixed strings are escaped');
+});
+
+t.test('jsonString is JSON.stringify for every string (the fast path only skips the call)', async (t) => {
+  for (const s of ['', 'r1', 'a"b', 'a\\b', '\u0000', '\u001f', '\u007f', 'é', '\u2028', '\ud800', 'x\udc00', '🎯', ' ~']) {
+    // The message names the code units: a raw U+2028 would break the TAP line.
+    t.equal(jsonString(s), JSON.stringify(s), [...s].map((c) => c.codePointAt(0)!.toString(16)).join(' '));
+  }
+  fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' })), (s) => jsonString(s) === JSON.stringify(s)), { numRuns: 5000, seed: 3 });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import t from 'tap';
 import { validateBidRequest, MAX_IMPS } from '../../src/openrtb/validate';
 
@@ -134,4 +135,75 @@ t.test('tolerance: unknown fields, ext, nulls', (t) => {
   t.equal(r.bcat, undefined, 'null rewritten to absent');
   t.equal(r.device.geo, undefined, 'nested null rewritten to absent');
   t.end();
+});
+
+// checkFields walks an object's own keys and, on a problem, checks again in spec order
+// (validate.ts): whatever the key order, the problem reported must be the first in spec order.
+t.test('two wrong fields: the first in spec order is reported, whatever the object order', (t) => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    // REQUEST_FIELDS lists test before tmax, tmax before cur.
+    ['request', { cur: 5, tmax: 'x', test: 'y' }, 'test'],
+    ['request', { cur: 5, tmax: 'x' }, 'tmax'],
+  ];
+  for (const [, extra, field] of cases) {
+    const forward = { ...base(), ...extra };
+    const reversed: Record<string, unknown> = { ...base() };
+    for (const k of Object.keys(extra).reverse()) reversed[k] = extra[k];
+    t.equal(validateBidRequest(forward)?.field, field, 'object order ' + Object.keys(extra).join(','));
+    t.equal(validateBidRequest(reversed)?.field, field, 'object order ' + Object.keys(extra).reverse().join(','));
+  }
+  // Nested: BANNER_FIELDS lists w before h before pos; IMP_FIELDS bidfloor before secure.
+  const r = base();
+  r.imp[0] = { secure: 'x', bidfloor: -1, id: '1', banner: { pos: 'p', h: 'h', w: 'w' } };
+  t.equal(validateBidRequest(r)?.field, 'imp[0].bidfloor');
+  const r2 = base();
+  r2.imp[0] = { id: '1', banner: { pos: 'p', h: 'h', w: 'w' } };
+  t.equal(validateBidRequest(r2)?.field, 'imp[0].banner.w');
+  t.end();
+});
+
+t.test('a null field beside a wrong one: still rewritten or reported as before', (t) => {
+  const r = base();
+  r.site = { page: null, domain: 7, id: 's' };
+  const e = validateBidRequest(r);
+  t.equal(e?.field, 'site.domain');
+  const ok = base();
+  ok.site = { page: null, domain: 'a.com', id: 's' };
+  t.equal(validateBidRequest(ok), null);
+  t.equal(ok.site.page, undefined, 'null rewritten to absent');
+  t.ok('page' in ok.site, 'the key stays (as it always did)');
+  t.end();
+});
+
+t.test('property: the answer does not depend on the order of any object\'s keys', async (t) => {
+  const scalar = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.double({ noNaN: true }), fc.constantFrom('', 'x', 'USD', 'usd', 'EURO'),
+    fc.constant([]), fc.constant(['a', 1]), fc.constant([1, 2]), fc.constant(['USD']), fc.constant({}), fc.constant([{}]));
+  const obj = (keys: string[]) => fc.dictionary(fc.constantFrom(...keys), scalar, { maxKeys: 6 });
+  const imp = fc.record({ id: fc.constantFrom('1', '2'), banner: fc.option(obj(['w', 'h', 'pos', 'format', 'btype', 'mimes', 'x']), { nil: undefined }),
+    video: fc.option(obj(['w', 'h', 'mimes', 'protocols', 'minduration']), { nil: undefined }) }, { requiredKeys: ['id'] });
+  const arb = fc.record({
+    top: obj(['test', 'at', 'tmax', 'wseat', 'bseat', 'cur', 'bcat', 'badv', 'allimps', 'ext']),
+    site: obj(['id', 'name', 'domain', 'page', 'cat', 'cattax', 'publisher', 'keywords']),
+    device: fc.option(obj(['ua', 'ip', 'dnt', 'lmt', 'devicetype', 'w', 'h', 'geo', 'ifa']), { nil: undefined }),
+    imps: fc.array(imp, { minLength: 1, maxLength: 3 }),
+  });
+  const reverseKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(reverseKeys);
+    if (typeof v !== 'object' || v === null) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).reverse()) out[k] = reverseKeys((v as Record<string, unknown>)[k]);
+    return out;
+  };
+  fc.assert(
+    fc.property(arb, ({ top, site, device, imps }) => {
+      const req: Record<string, unknown> = { id: 'r', imp: imps, site, ...top };
+      if (device !== undefined) req.device = device;
+      const text = JSON.stringify(req);
+      const a = validateBidRequest(JSON.parse(text));
+      const b = validateBidRequest(reverseKeys(JSON.parse(text)));
+      return JSON.stringify(a) === JSON.stringify(b);
+    }),
+    { numRuns: 3000, seed: 4242 },
+  );
+  t.pass('same answer for every key order');
 });
