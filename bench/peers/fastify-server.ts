@@ -38,7 +38,8 @@ async function main(): Promise<void> {
         reply(status, json) {
           reply.code(status);
           if (json === null) reply.send();
-          else reply.header('content-type', 'application/json').send(json);
+          // Fastify may write after this returns: bytes the engine reuses are copied first.
+          else reply.header('content-type', 'application/json').send(typeof json === 'string' ? json : Buffer.from(json));
         },
       },
     ]);

@@ -27,8 +27,8 @@ export interface PeerJob {
   offset: number;
   length: number;
   flags: number;
-  /** Called once with the engine's answer (body null for 204s and bodiless errors). */
-  reply(status: number, body: string | null): void;
+  /** Called once with the engine's answer (body null for 204s and bodiless errors; bytes valid during the call only). */
+  reply(status: number, body: string | Uint8Array | null): void;
 }
 
 export interface PeerEngine {
@@ -71,13 +71,13 @@ export async function createPeerEngine(): Promise<PeerEngine> {
     idPrefix: 'peer-',
   });
   let jobs: PeerJob[] = [];
-  const sink: ReplySink = {
-    add(id, status, _outcome, body) {
-      const job = jobs[id];
-      slab.free(job.offset);
-      job.reply(status, body);
-    },
+  // Bytes when the engine has them (as the bidder's inline lane takes them), else the string.
+  const answer = (id: number, status: number, _outcome: number, body: string | Uint8Array | null): void => {
+    const job = jobs[id];
+    slab.free(job.offset);
+    job.reply(status, body);
   };
+  const sink: ReplySink = { add: answer, addUtf8: answer };
   let tail: Promise<void> = Promise.resolve();
   const runNow = async (batch: PeerJob[]): Promise<void> => {
     jobs = batch;
