@@ -124,6 +124,12 @@ interface Batch<J> {
   /** Inline batches: which requests the lane has answered so far (by position), and those it deferred. */
   answered: Uint8Array | null;
   deferred: J[] | null;
+  /**
+   * Inline batches: time spent writing their answers to clients (the sink), inside the
+   * lane's run. Taken out of what the cost model learns: a pool batch's answers cost the
+   * same writes on this thread, so they weigh nothing in where a batch should run.
+   */
+  answeringMs: number;
 }
 
 const kSweepIntervalMs = 5;
@@ -358,6 +364,7 @@ export class Dispatcher<J extends BidJob> {
       estimatedMs,
       answered: inline ? new Uint8Array(jobs.length) : null,
       deferred: null,
+      answeringMs: 0,
     };
     this.inFlight.add(batch);
     if (heavy) this.heavyInFlight++;
@@ -393,8 +400,9 @@ export class Dispatcher<J extends BidJob> {
     if (placement === null) return;
     if (batch.inline) {
       const last = this.lane!.last;
-      placement.cost.learnInline(last);
-      placement.meter?.measured('inline', last.totalMs);
+      const computed = { ...last, totalMs: Math.max(0, last.totalMs - batch.answeringMs) };
+      placement.cost.learnInline(computed);
+      placement.meter?.measured('inline', computed.totalMs);
       return;
     }
     const computeMs = finishedAt - startedAt;
@@ -457,7 +465,9 @@ export class Dispatcher<J extends BidJob> {
     this.freeBody(job);
     if (job.done) return;
     job.done = true;
-    this.sink.answer(job, status, outcome, body, this.lane!.last.startedAt, monoNowMs());
+    const finishedAt = monoNowMs();
+    this.sink.answer(job, status, outcome, body, this.lane!.last.startedAt, finishedAt);
+    batch.answeringMs += monoNowMs() - finishedAt;
   }
 
   /** The lane finished an inline batch: what it left unanswered is a bug, answered anyway. */
