@@ -108,7 +108,7 @@ export class Acceptor {
       createSink({ metrics, outcomes: deps.outcomes, latency }),
       {
         maxBatchSize: config.pool.maxBatchSize,
-        maxPendingRequests: config.pool.maxPendingRequests,
+        maxPendingRequests: shareOf(config.pool.maxPendingRequests, config.server.acceptors, 1),
         maxQueueDelayMs: config.pool.maxQueueDelayMs,
         hardTimeoutMs: config.server.hardTimeoutMs,
         heavyBodyBytes: config.pool.heavyBodyBytes,
@@ -121,7 +121,11 @@ export class Acceptor {
     try {
       acceptor.server = await startServer({
         uws: deps.uws,
-        config: { ...config.server, port: deps.port },
+        config: {
+          ...config.server,
+          port: deps.port,
+          maxReceivingBytes: shareOf(config.server.maxReceivingBytes, config.server.acceptors, config.server.maxBodyBytes),
+        },
         testHooks: config.testHooks,
         slab: deps.slab,
         dispatcher,
@@ -182,6 +186,14 @@ export class Acceptor {
     this.server!.stopAccepting();
     this.server!.closeAll();
   }
+}
+
+/**
+ * This acceptor's share of a process-wide bound (receive memory, waiting requests): the
+ * bound holds for the process whatever the number of acceptors, and each gets at least `floor`.
+ */
+export function shareOf(total: number, acceptors: number, floor: number): number {
+  return Math.max(floor, Math.floor(total / acceptors));
 }
 
 /** The placement's inputs and its meter (metrics of each decision), on this thread. */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as hdr from 'hdr-histogram-js';
 import { STAGES } from '../../src/metrics/definitions';
-import { allocateLatencySnapshot, LatencyReport, StageLatency } from '../../src/metrics/latency';
+import { allocateLatencySnapshot, countsIndexOf, LatencyReport, StageLatency } from '../../src/metrics/latency';
 
 /** What the operations thread renders: a snapshot of `l`, loaded into a report. */
 function report(l: StageLatency, into = new LatencyReport()): LatencyReport {
@@ -113,4 +113,48 @@ t.test('a report follows each new snapshot, not the first', async (t) => {
   t.equal(r.toJSON().receive.count, 2, 'JSON re-rendered after load');
   t.not(r.toText(), firstText, 'text re-rendered after load');
   t.ok(near(r.toJSON().receive.max, 5000), 'max follows');
+});
+
+t.test("the recording index is the library's over the whole range", async (t) => {
+  const h = new hdr.Float64Histogram(1, 60_000_000, 3);
+  const indexOf = (v: number): number => (h as unknown as { countsArrayIndex(v: number): number }).countsArrayIndex(v);
+  let checked = 0;
+  let mismatches = 0;
+  // Every value up to 5,000, then every bucket edge and a spread of values in between.
+  for (let v = 1; v <= 5_000; v++, checked++) if (countsIndexOf(v) !== indexOf(v)) mismatches++;
+  for (let p = 12; p <= 26; p++) {
+    const edge = 2 ** p;
+    for (const v of [edge - 2, edge - 1, edge, edge + 1, edge + 2, Math.floor(edge * 1.37), Math.floor(edge * 1.99)]) {
+      if (v > 60_000_000) continue;
+      checked++;
+      if (countsIndexOf(v) !== indexOf(v)) mismatches++;
+    }
+  }
+  for (let i = 0; i < 20_000; i++, checked++) {
+    const v = 1 + Math.floor(Math.random() * 60_000_000);
+    if (countsIndexOf(v) !== indexOf(v)) mismatches++;
+  }
+  t.equal(mismatches, 0, `${checked} values`);
+});
+
+t.test('recording gives the snapshot the library would', async (t) => {
+  const ours = new StageLatency();
+  const theirs = new hdr.Float64Histogram(1, 60_000_000, 3);
+  for (let i = 0; i < 5_000; i++) {
+    const ms = Math.random() < 0.01 ? Math.random() * 2_000 : Math.random() * 5;
+    ours.record(0, ms);
+    let us = Math.round(ms * 1000);
+    if (us < 1) us = 1;
+    theirs.recordValue(us);
+  }
+  const snapshot = allocateLatencySnapshot();
+  ours.snapshotInto(snapshot);
+  const report = new LatencyReport();
+  report.load(snapshot);
+  const summary = report.toJSON()[STAGES[0]];
+  t.equal(summary.count, theirs.totalCount);
+  t.equal(ours.count(0), theirs.totalCount, 'count()');
+  t.equal(summary.max, theirs.maxValue);
+  t.equal(summary.p99, theirs.getValueAtPercentile(99));
+  t.equal(summary.p50, theirs.getValueAtPercentile(50));
 });
