@@ -19,7 +19,8 @@ import { CAT_WIDTH, NUM_WIDTH } from '../../src/features/feature-encoder';
 import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions';
 import { SlotWriter } from '../../src/metrics/shared-metrics';
 import type { Imp } from '../../src/openrtb/types';
-import { corpusRequestFiles, listJson } from '../helpers/corpus';
+import { corpusRequestFiles } from '../helpers/corpus';
+import { fixtureRequestTexts } from '../fuzz/fixtures/fuzz-requests';
 import { bannerCreative, campaign, ctxOf, request } from './fixtures/builders';
 
 const hostile = fc.oneof(
@@ -101,17 +102,7 @@ t.test('the engine answers the same bytes to a byte sink as to a string sink', a
   const root = path.resolve(__dirname, '..', '..');
   const parsed = loadCampaignFile(path.join(root, 'campaigns/sample-campaigns.json'));
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const texts: string[] = corpusRequestFiles().map((f) => fs.readFileSync(f, 'utf8'));
-  for (const file of listJson(path.join(root, 'test/fixtures'))) {
-    if (file.includes(`${path.sep}campaigns${path.sep}`)) continue;
-    try {
-      const f = JSON.parse(fs.readFileSync(file, 'utf8')) as { request?: unknown; rawBody?: unknown };
-      if (f.request !== undefined) texts.push(JSON.stringify(f.request));
-      else if (typeof f.rawBody === 'string') texts.push(f.rawBody);
-    } catch {
-      // not a fixture
-    }
-  }
+  const texts: string[] = [...corpusRequestFiles().map((f) => fs.readFileSync(f, 'utf8')), ...fixtureRequestTexts()];
   const kRows = 4096;
   const scorer: Scorer = {
     maxRows: kRows,
