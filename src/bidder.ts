@@ -11,7 +11,6 @@ import { projectRoot } from './config/config';
 import { parseCampaigns } from './decisioning/campaign-loader';
 import { ALL_ERROR_CODES } from './errors';
 import { buildMetricsLayout, OutcomeTable } from './metrics/definitions';
-import { StageLatency } from './metrics/latency';
 import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';
 import { loadAllModelsShared } from './models/model-bytes';
 import { PoolSlots } from './pool/pool-slots';
