@@ -1,0 +1,116 @@
+/**
+ * The token a bid's notice URLs carry (nurl, burl, lurl: OpenRTB 2.6 section 4.4): what the
+ * bid was, bound by an HMAC so that a notice can be trusted without any state kept per
+ * bid. A fleet shares the key (notice-key.ts), so any instance verifies any other's bids.
+ *
+ * Layout, before base64url: [version u8][issued-at u32, unix seconds][price u32, micro-units
+ * of the bid currency][currency: 3 ASCII bytes], then length-prefixed UTF-8 strings
+ * (u8 length each): request id, imp id, bid id, campaign id, creative id, model version,
+ * experiment arm (empty for none); then the first kMacBytes of HMAC-SHA256(key, all of the
+ * above). 128 bits of MAC is far past what an online forger can try (NIST SP 800-107
+ * allows truncation to 64). Strings longer than 255 bytes are refused at signing: the
+ * bidder's own ids are short, and an exchange's request or imp id that long is cut by the
+ * caller, never silently here.
+ *
+ * Verification is constant-time in the MAC (timingSafeEqual) and checks the layout
+ * before it trusts any length.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const kNoticeTokenVersion = 1;
+const kMacBytes = 16;
+const kFixedBytes = 1 + 4 + 4 + 3;
+const kStrings = 7;
+/** The largest price a token carries: u32 micro-units, about 4,294 units of currency (CPM). */
+export const kMaxTokenPriceMicros = 0xffffffff;
+
+export interface NoticeClaims {
+  requestId: string;
+  impId: string;
+  bidId: string;
+  campaignId: string;
+  creativeId: string;
+  /** The bid price in micro-units of `currency` (CPM). */
+  priceMicros: number;
+  /** ISO 4217, three letters. */
+  currency: string;
+  /** When the bid was made, unix seconds. */
+  issuedAtSec: number;
+  modelVersion: string;
+  /** The experiment arm, '' when none. */
+  arm: string;
+}
+
+/** Why a token was refused, as a stable code. */
+export type NoticeTokenRefusal = 'NOTICE_MALFORMED' | 'NOTICE_FORGED' | 'NOTICE_EXPIRED';
+
+export type NoticeTokenResult = { ok: true; claims: NoticeClaims } | { ok: false; code: NoticeTokenRefusal };
+
+export class NoticeTokenError extends Error {
+  readonly code = 'NOTICE_TOKEN_INVALID';
+}
+
+function stringsOf(c: NoticeClaims): string[] {
+  return [c.requestId, c.impId, c.bidId, c.campaignId, c.creativeId, c.modelVersion, c.arm];
+}
+
+function mac(key: Buffer, payload: Buffer): Buffer {
+  return createHmac('sha256', key).update(payload).digest().subarray(0, kMacBytes);
+}
+
+/** Signs `claims` under `key`; throws NoticeTokenError for claims a token cannot carry. */
+export function signNoticeToken(claims: NoticeClaims, key: Buffer): string {
+  if (!Number.isInteger(claims.priceMicros) || claims.priceMicros < 0 || claims.priceMicros > kMaxTokenPriceMicros) {
+    throw new NoticeTokenError(`priceMicros must be an integer in 0..${kMaxTokenPriceMicros}, got ${claims.priceMicros}`);
+  }
+  if (!Number.isInteger(claims.issuedAtSec) || claims.issuedAtSec < 0 || claims.issuedAtSec > 0xffffffff) {
+    throw new NoticeTokenError(`issuedAtSec must be a u32 of unix seconds, got ${claims.issuedAtSec}`);
+  }
+  if (!/^[A-Z]{3}$/.test(claims.currency)) throw new NoticeTokenError(`currency must be three capital letters, got ${claims.currency}`);
+  const strings = stringsOf(claims).map((s) => Buffer.from(s, 'utf8'));
+  for (const s of strings) if (s.length > 255) throw new NoticeTokenError('a token string is longer than 255 bytes');
+  const payload = Buffer.allocUnsafe(kFixedBytes + strings.reduce((n, s) => n + 1 + s.length, 0));
+  let at = payload.writeUInt8(kNoticeTokenVersion, 0);
+  at = payload.writeUInt32BE(claims.issuedAtSec, at);
+  at = payload.writeUInt32BE(claims.priceMicros, at);
+  at += payload.write(claims.currency, at, 'latin1');
+  for (const s of strings) {
+    at = payload.writeUInt8(s.length, at);
+    at += s.copy(payload, at);
+  }
+  return Buffer.concat([payload, mac(key, payload)]).toString('base64url');
+}
+
+/**
+ * Verifies `token` under any of `keys` (the current key first; older ones while a rotation
+ * settles) and, when `nowSec` and `maxAgeSec` are given, its age. A token from the future
+ * beyond `maxAgeSec` is as suspect as an old one and is refused as expired too.
+ */
+export function verifyNoticeToken(token: string, keys: readonly Buffer[], nowSec?: number, maxAgeSec?: number): NoticeTokenResult {
+  if (token.length === 0 || token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length < kFixedBytes + kStrings + kMacBytes) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const payload = bytes.subarray(0, bytes.length - kMacBytes);
+  const given = bytes.subarray(bytes.length - kMacBytes);
+  let authentic = false;
+  for (const key of keys) if (timingSafeEqual(mac(key, payload), given)) authentic = true;
+  if (!authentic) return { ok: false, code: 'NOTICE_FORGED' };
+  // Authentic from here on: the layout was written by us, but is still read defensively.
+  if (payload[0] !== kNoticeTokenVersion) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const issuedAtSec = payload.readUInt32BE(1);
+  const priceMicros = payload.readUInt32BE(5);
+  const currency = payload.toString('latin1', 9, 12);
+  const strings: string[] = [];
+  let at = kFixedBytes;
+  for (let i = 0; i < kStrings; i++) {
+    if (at >= payload.length) return { ok: false, code: 'NOTICE_MALFORMED' };
+    const n = payload[at++];
+    if (at + n > payload.length) return { ok: false, code: 'NOTICE_MALFORMED' };
+    strings.push(payload.toString('utf8', at, at + n));
+    at += n;
+  }
+  if (at !== payload.length) return { ok: false, code: 'NOTICE_MALFORMED' };
+  if (nowSec !== undefined && maxAgeSec !== undefined && Math.abs(nowSec - issuedAtSec) > maxAgeSec) return { ok: false, code: 'NOTICE_EXPIRED' };
+  const [requestId, impId, bidId, campaignId, creativeId, modelVersion, arm] = strings;
+  return { ok: true, claims: { requestId, impId, bidId, campaignId, creativeId, priceMicros, currency, issuedAtSec, modelVersion, arm } };
+}
