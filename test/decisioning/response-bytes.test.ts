@@ -14,8 +14,8 @@ import type { Candidate, Creative } from '../../src/decisioning/campaign-types';
 import { ResponseBytes } from '../../src/decisioning/response-bytes';
 import { BidEngine, type ReplySink } from '../../src/engine/bid-engine';
 import type { Scorer } from '../../src/engine/onnx-scorer';
+import { StubScorer } from '../../bench/micro/stub-scorer';
 import { ALL_ERROR_CODES } from '../../src/errors';
-import { CAT_WIDTH, NUM_WIDTH } from '../../src/features/feature-encoder';
 import { buildMetricsLayout, OutcomeTable } from '../../src/metrics/definitions';
 import { SlotWriter } from '../../src/metrics/shared-metrics';
 import type { Imp } from '../../src/openrtb/types';
@@ -103,14 +103,8 @@ t.test('the engine answers the same bytes to a byte sink as to a string sink', a
   const parsed = loadCampaignFile(path.join(root, 'campaigns/sample-campaigns.json'));
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const texts: string[] = [...corpusRequestFiles().map((f) => fs.readFileSync(f, 'utf8')), ...fixtureRequestTexts()];
-  const kRows = 4096;
-  const scorer: Scorer = {
-    maxRows: kRows,
-    cat: new Int32Array(kRows * CAT_WIDTH),
-    num: new Float32Array(kRows * NUM_WIDTH),
-    score: async (_c, _n, rows) => new Float32Array(rows).fill(0.02),
-    warm: async () => {},
-  };
+  // Every row at the same CTR (0.02), without a model: the micro benchmarks' stub.
+  const scorer: Scorer = new StubScorer();
   const run = async (bytes: boolean): Promise<string[]> => {
     const outcomes = new OutcomeTable(ALL_ERROR_CODES);
     const layout = buildMetricsLayout(outcomes, 4);
