@@ -23,6 +23,8 @@ import { allocateConsentTable } from './privacy/consent-table';
 import { Acceptor, AcceptorStartError } from './server/acceptor';
 import { AcceptorThreads } from './server/acceptor-threads';
 import { loadNativeUws } from './server/uws';
+import { loadNoticeKey } from './notices/notice-key';
+import { allocateMoneyShared, MoneyService, MoneyStartError } from './money/money-service';
 
 /** Candidate rows per session.run; a batch with more is scored in chunks. */
 const kMaxModelRows = 4096;
@@ -48,6 +50,8 @@ export interface Bidder {
   drain(): Promise<void>;
   /** The pool, for tests that need to reach a worker. */
   pool: ScoringPool;
+  /** The money owner (budgets, notices, event log), for tests that read its counters. */
+  money: MoneyService;
   /** Acceptors listening on `port` (server.acceptors): the main thread's and the acceptor threads'. */
   acceptors: number;
   /**
@@ -92,6 +96,9 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   }
   const model = loaded.active;
 
+  const noticeKey = loadNoticeKey(config.money.noticeKeyFile === '' ? undefined : config.money.noticeKeyFile);
+  if (!noticeKey.ok) throw new StartupError(noticeKey.code, [noticeKey.message]);
+
   const outcomes = new OutcomeTable(ALL_ERROR_CODES);
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
   const metricsBuffer = layout.allocate();
@@ -105,6 +112,19 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   const budget = readCpuBudget();
   const control = allocateControl();
   const controlWords = new Int32Array(control);
+  // The bids' notice URLs name the listener when no public base URL is set: with port 0 the
+  // port is picked now, before any engine is built (uSockets also needs a given port for
+  // SO_REUSEPORT when there are several acceptors).
+  const listenPort = config.server.port !== 0 ? config.server.port : await pickFreePort(config.server.host);
+  const moneyShared = allocateMoneyShared(config, campaigns.campaigns, noticeKey.key, listenPort, config.pool.threads + acceptorCount);
+  let money: MoneyService;
+  try {
+    money = await MoneyService.start(config, campaigns.campaigns, campaignsJson, moneyShared, metricsBuffer,
+      (m) => process.stderr.write(`bidder: ${m}\n`), noticeKey);
+  } catch (err) {
+    if (err instanceof MoneyStartError) throw new StartupError(err.code, [err.message]);
+    throw err;
+  }
 
   const workerData: WorkerInit = {
     models: loaded.models.map((m) => ({ name: m.entry.name, version: m.entry.version, shared: m.shared, byteLength: m.byteLength })),
@@ -119,6 +139,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     metrics: metricsBuffer,
     consentTable: allocateConsentTable(config.privacy.consentCacheEntries),
     control,
+    money: moneyShared,
   };
 
   let initialWarm = false;
@@ -141,7 +162,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   // The main thread's acceptor: its inline lane warms here while the workers warm on theirs.
   let front: Acceptor;
   try {
-    front = await startFrontAcceptor(config, acceptorCount, (port) =>
+    front = await startFrontAcceptor(listenPort, (port) =>
       Acceptor.start({
         uws,
         config,
@@ -155,10 +176,12 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
         isReady: () => initialWarm,
         port,
         idPrefix: `fe${Date.now().toString(36)}-`,
+        index: 0,
       }),
     );
   } catch (err) {
     await pool.close();
+    await money.close();
     if (err instanceof AcceptorStartError) throw new StartupError(err.code, [err.message]);
     throw err;
   }
@@ -173,6 +196,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       metrics: metricsBuffer,
       model: { name: model.entry.name, version: model.entry.version },
       latency: front.latency,
+      money: { stats: money.stats, campaigns: campaigns.campaigns.map((c) => ({ id: c.id, creatives: c.creatives.map((cr) => ({ id: cr.id })) })) },
       gauges: {
         requestsInFlight: () => sum(front.gauges().requestsInFlight, 'requestsInFlight'),
         pendingRequests: () => sum(front.gauges().pendingRequests, 'pendingRequests'),
@@ -193,6 +217,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   } catch (err) {
     front.closeSockets();
     await pool.close();
+    await money.close();
     if (err instanceof OpsStartError) throw new StartupError(err.code, [err.message]);
     throw err;
   }
@@ -213,6 +238,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       front.closeSockets();
       await pool.close();
       await ops.close();
+      await money.close();
       if (err instanceof AcceptorStartError) throw new StartupError(err.code, [err.message]);
       throw err;
     }
@@ -245,6 +271,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     ready,
     isReady,
     pool,
+    money,
     acceptors: acceptorCount,
     async answeredByAcceptor() {
       await acceptorThreads?.collect(false);
@@ -270,6 +297,8 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
         front.stopDispatching();
         await pool.close();
         front.closeSockets();
+        // After every acceptor: each notice taken is counted and each event record flushed.
+        await money.close();
         // Last, so the process stays observable until the pool is gone.
         await ops.close();
       })();
@@ -278,23 +307,12 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   };
 }
 
-/** Attempts at a free port for several acceptors on port 0 (another process may take the one picked). */
-const kFreePortAttempts = 5;
-
 /**
- * Starts the main thread's acceptor. uSockets sets SO_REUSEPORT only on a socket bound to
- * a given port, so with several acceptors and port 0 (tests, tools) a port is picked
- * first, bound by nobody, and the acceptors all listen on it.
+ * Starts the main thread's acceptor on `port`: server.port, or with port 0 (tests, tools)
+ * the free port picked before the engines were built, which their notice URLs name.
  */
-async function startFrontAcceptor(config: BidderConfig, acceptors: number, start: (port: number) => Promise<Acceptor>): Promise<Acceptor> {
-  if (config.server.port !== 0 || acceptors === 1) return start(config.server.port);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start(await pickFreePort(config.server.host));
-    } catch (err) {
-      if (!(err instanceof AcceptorStartError) || err.code !== 'LISTEN_FAILED' || attempt >= kFreePortAttempts) throw err;
-    }
-  }
+function startFrontAcceptor(port: number, start: (port: number) => Promise<Acceptor>): Promise<Acceptor> {
+  return start(port);
 }
 
 function pickFreePort(host: string): Promise<number> {

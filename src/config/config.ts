@@ -106,8 +106,39 @@ export interface ModelConfig {
   dir: string;
 }
 
+export interface MoneyConfig {
+  /**
+   * The public address exchanges reach for notices (nurl/burl/lurl point under it), e.g.
+   * "https://bid.example.com". '' means the bidding listener's own http://host:port.
+   */
+  noticeBaseUrl: string;
+  /** A file holding the fleet's notice key (32+ bytes); '' draws a random key per process, with a warning. */
+  noticeKeyFile: string;
+  /** A notice older than this gets 410 Gone; repeats are recognised for this long. */
+  noticeMaxAgeSec: number;
+  /** A bid's price stays reserved against its budget this long unless its bill or loss notice comes first. */
+  reservationTtlSec: number;
+  /** Redis for fleet state ("redis://host:6379"); '' keeps every budget and cap in the process. */
+  redisUrl: string;
+  /** Connect to a Redis Cluster through redisUrl as a seed node. */
+  redisCluster: boolean;
+  /** The budget one lease takes from Redis at a time, micro-USD. */
+  leaseSliceMicros: number;
+  /** This instance's name in the event log and the fleet; '' is hostname-pid. */
+  instanceId: string;
+  /** Rotating event-log files go here; '' turns the file log off. */
+  eventsDir: string;
+  eventsMaxFileBytes: number;
+  eventsMaxFileAgeSec: number;
+  /** Also append events to this Redis stream (needs redisUrl); '' for none. */
+  eventsRedisStream: string;
+  /** Fire a creative's own nurl/burl/lurl (the advertiser's trackers) when our notice comes. */
+  fireAdvertiserTrackers: boolean;
+}
+
 export interface BidderConfig {
   server: ServerConfig;
+  money: MoneyConfig;
   pool: PoolConfig;
   bidding: BiddingConfig;
   model: ModelConfig;
@@ -174,6 +205,21 @@ export function defaultConfig(root = projectRoot(), budget: Pick<CpuBudget, 'cpu
       maxCandidatesPerImp: 32,
       maxCandidatesPerRequest: 256,
     },
+    money: {
+      noticeBaseUrl: '',
+      noticeKeyFile: '',
+      noticeMaxAgeSec: 3_600,
+      reservationTtlSec: 300,
+      redisUrl: '',
+      redisCluster: false,
+      leaseSliceMicros: 1_000_000,
+      instanceId: '',
+      eventsDir: resolve(root, 'events'),
+      eventsMaxFileBytes: 64 * 1024 * 1024,
+      eventsMaxFileAgeSec: 3_600,
+      eventsRedisStream: '',
+      fireAdvertiserTrackers: true,
+    },
     model: {
       name: 'ctr-logreg',
       dir: resolve(root, 'native-models'),
@@ -225,6 +271,19 @@ export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
   BIDDER_MAX_CANDIDATES_PER_REQUEST: { path: 'bidding.maxCandidatesPerRequest', kind: 'int' },
   BIDDER_PRIVACY_VENDOR_ID: { path: 'privacy.vendorId', kind: 'int' },
   BIDDER_PRIVACY_CONSENT_CACHE_ENTRIES: { path: 'privacy.consentCacheEntries', kind: 'int' },
+  BIDDER_NOTICE_BASE_URL: { path: 'money.noticeBaseUrl', kind: 'string' },
+  BIDDER_NOTICE_KEY_FILE: { path: 'money.noticeKeyFile', kind: 'string' },
+  BIDDER_NOTICE_MAX_AGE_SEC: { path: 'money.noticeMaxAgeSec', kind: 'int' },
+  BIDDER_RESERVATION_TTL_SEC: { path: 'money.reservationTtlSec', kind: 'int' },
+  BIDDER_REDIS_URL: { path: 'money.redisUrl', kind: 'string' },
+  BIDDER_REDIS_CLUSTER: { path: 'money.redisCluster', kind: 'bool' },
+  BIDDER_LEASE_SLICE_MICROS: { path: 'money.leaseSliceMicros', kind: 'int' },
+  BIDDER_INSTANCE_ID: { path: 'money.instanceId', kind: 'string' },
+  BIDDER_EVENTS_DIR: { path: 'money.eventsDir', kind: 'string' },
+  BIDDER_EVENTS_MAX_FILE_BYTES: { path: 'money.eventsMaxFileBytes', kind: 'int' },
+  BIDDER_EVENTS_MAX_FILE_AGE_SEC: { path: 'money.eventsMaxFileAgeSec', kind: 'int' },
+  BIDDER_EVENTS_REDIS_STREAM: { path: 'money.eventsRedisStream', kind: 'string' },
+  BIDDER_FIRE_ADVERTISER_TRACKERS: { path: 'money.fireAdvertiserTrackers', kind: 'bool' },
   BIDDER_MODEL: { path: 'model.name', kind: 'string' },
   BIDDER_MODEL_DIR: { path: 'model.dir', kind: 'string' },
   BIDDER_TEST_HOOKS: { path: 'testHooks', kind: 'bool' },
@@ -352,6 +411,7 @@ export function validateConfig(c: BidderConfig): string[] {
       }
     }
   }
+  validateMoney(c.money, errors);
   checkString(errors, 'model.name', c.model.name);
   checkString(errors, 'model.dir', c.model.dir);
   if (typeof c.testHooks !== 'boolean') errors.push('testHooks: must be a boolean');
@@ -361,6 +421,27 @@ export function validateConfig(c: BidderConfig): string[] {
     errors.push(`testHooks: only with a loopback server.host (127.0.0.0/8, ::1, localhost), got ${JSON.stringify(c.server.host)}`);
   }
   return errors;
+}
+
+function validateMoney(m: MoneyConfig, errors: string[]): void {
+  if (typeof m.noticeBaseUrl !== 'string') errors.push('money.noticeBaseUrl: must be a string');
+  else if (m.noticeBaseUrl !== '' && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(m.noticeBaseUrl)) {
+    errors.push(`money.noticeBaseUrl: must be an http(s) URL without query or fragment, got ${JSON.stringify(m.noticeBaseUrl)}`);
+  }
+  if (typeof m.noticeKeyFile !== 'string') errors.push('money.noticeKeyFile: must be a string');
+  checkInt(errors, 'money.noticeMaxAgeSec', m.noticeMaxAgeSec, 60, 7 * 86_400);
+  checkInt(errors, 'money.reservationTtlSec', m.reservationTtlSec, 10, 86_400);
+  if (typeof m.redisUrl !== 'string') errors.push('money.redisUrl: must be a string');
+  else if (m.redisUrl !== '' && !/^rediss?:\/\//.test(m.redisUrl)) errors.push(`money.redisUrl: must start with redis:// or rediss://, got ${JSON.stringify(m.redisUrl)}`);
+  if (typeof m.redisCluster !== 'boolean') errors.push('money.redisCluster: must be a boolean');
+  checkInt(errors, 'money.leaseSliceMicros', m.leaseSliceMicros, 1_000, 1_000_000_000_000);
+  if (typeof m.instanceId !== 'string') errors.push('money.instanceId: must be a string');
+  if (typeof m.eventsDir !== 'string') errors.push('money.eventsDir: must be a string');
+  checkInt(errors, 'money.eventsMaxFileBytes', m.eventsMaxFileBytes, 64 * 1024, 64 * 1024 * 1024 * 1024);
+  checkInt(errors, 'money.eventsMaxFileAgeSec', m.eventsMaxFileAgeSec, 1, 30 * 86_400);
+  if (typeof m.eventsRedisStream !== 'string') errors.push('money.eventsRedisStream: must be a string');
+  else if (m.eventsRedisStream !== '' && m.redisUrl === '') errors.push('money.eventsRedisStream: needs money.redisUrl');
+  if (typeof m.fireAdvertiserTrackers !== 'boolean') errors.push('money.fireAdvertiserTrackers: must be a boolean');
 }
 
 /** 127.0.0.0/8, ::1 (any spelling) or localhost: reachable from this machine only. */

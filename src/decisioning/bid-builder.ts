@@ -95,9 +95,9 @@ export function bidFixedJson(campaign: Candidate['campaign'], creative: Creative
   } else if (creative.audio !== undefined) {
     s += ',"adm":' + JSON.stringify(creative.audio.vastXml) + ',"dur":' + creative.audio.durationSec + ',"mtype":' + kMtypeAudio;
   }
-  if (creative.nurl !== undefined) s += ',"nurl":' + JSON.stringify(creative.nurl);
-  if (creative.burl !== undefined) s += ',"burl":' + JSON.stringify(creative.burl);
-  if (creative.lurl !== undefined) s += ',"lurl":' + JSON.stringify(creative.lurl);
+  // A creative's own nurl/burl/lurl are the advertiser's trackers: the bid's notice URLs
+  // point at the bidder (notice-urls.ts), which fires them when our notice comes
+  // (docs/campaigns.md, "Notices and the advertiser's trackers").
   if (creative.attr !== undefined && creative.attr.length > 0) s += ',"attr":' + JSON.stringify(creative.attr);
   if (campaign.appBundle !== undefined) s += ',"bundle":' + JSON.stringify(campaign.appBundle);
   s += '}';
@@ -109,17 +109,17 @@ export function bidFixedJson(campaign: Candidate['campaign'], creative: Creative
  * The bid (OpenRTB `Bid` JSON) for `candidate` on `imp` at `price`: the number
  * priceCandidate returned, already in the request context's currency, rounded and
  * floor-checked, so it is written verbatim (converting here again could undo the floor
- * check). Notice URLs keep their macros for the exchange. `bidId` must be JSON-safe (our own
- * generated ids are).
+ * check). `notices` is the bid's nurl/burl/lurl JSON (NoticeUrls.fragment), '' for none.
+ * `bidId` must be JSON-safe (our own generated ids are).
  */
-export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: RequestContext, bidId: string): string {
-  return bidHeadJson(imp, candidate, price, bidId) + bidFixedJson(candidate.campaign, candidate.creative);
+export function bidJson(imp: Imp, candidate: Candidate, price: number, _ctx: RequestContext, bidId: string, notices = ''): string {
+  return bidHeadJson(imp, candidate, price, bidId, notices) + bidFixedJson(candidate.campaign, candidate.creative);
 }
 
-/** A bid's JSON up to what depends only on its creative: ids, price, deal, request-sized fields. */
-export function bidHeadJson(imp: Imp, candidate: Candidate, price: number, bidId: string): string {
+/** A bid's JSON up to what depends only on its creative: ids, price, notice URLs, deal, request-sized fields. */
+export function bidHeadJson(imp: Imp, candidate: Candidate, price: number, bidId: string, notices = ''): string {
   const creative = candidate.creative;
-  let s = '{"id":"' + bidId + '","impid":' + jsonString(imp.id) + ',"price":' + price;
+  let s = '{"id":"' + bidId + '","impid":' + jsonString(imp.id) + ',"price":' + price + notices;
   if (candidate.dealId !== undefined) s += ',"dealid":' + jsonString(candidate.dealId);
   if (creative.video !== undefined) {
     // A video creative without its own size takes the player size the imp asks for.

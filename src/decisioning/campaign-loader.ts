@@ -4,8 +4,12 @@
  * the file in one pass. Runs at load, never per request.
  */
 import { readFileSync } from 'node:fs';
+import { validTimezone } from '../money/budget-day';
 import type {
   AllowDeny,
+  CampaignBudget,
+  FrequencyCap,
+  Pacing,
   AudioCreative,
   BannerCreative,
   Campaign,
@@ -22,8 +26,12 @@ export type ParseResult = { ok: true; campaigns: Campaign[] } | { ok: false; err
 
 const CAMPAIGN_KEYS = new Set([
   'id', 'name', 'advertiserDomain', 'iabCategories', 'goal', 'maxCpmUsd', 'dealOnly', 'dealIds',
-  'appBundle', 'creatives', 'targeting',
+  'appBundle', 'creatives', 'targeting', 'budget', 'pacing', 'frequencyCaps',
 ]);
+const BUDGET_KEYS = new Set(['dailyUsd', 'totalUsd', 'timezone']);
+const CAP_KEYS = new Set(['max', 'windowSec']);
+/** The longest cap window: 30 days (Redis keeps each window's counter for its length). */
+const kMaxCapWindowSec = 30 * 86_400;
 const CREATIVE_KEYS = new Set(['id', 'banner', 'video', 'native', 'audio', 'attr', 'nurl', 'burl', 'lurl']);
 const TARGETING_KEYS = new Set([
   'countries', 'regions', 'deviceTypes', 'os', 'siteDomains', 'appBundles', 'publisherIds',
@@ -181,13 +189,48 @@ function parseCampaign(c: Checker, v: unknown, path: string): Campaign | undefin
     const types = new Set(targeting.impTypes);
     if (!creatives.some((cr) => types.has(mediaOf(cr)))) c.fail(`${path}.targeting.impTypes`, 'excludes every creative of the campaign');
   }
+  const budget = o.budget === undefined ? undefined : parseBudget(c, o.budget, `${path}.budget`);
+  let pacing: Pacing | undefined = 'even';
+  if (o.pacing !== undefined && o.pacing !== 'even' && o.pacing !== 'asap') pacing = c.fail(`${path}.pacing`, 'must be "even" or "asap"');
+  else if (o.pacing === 'asap') pacing = 'asap';
+  const frequencyCaps = o.frequencyCaps === undefined ? [] : c.array(o.frequencyCaps, `${path}.frequencyCaps`, false, (x, p) => parseCap(c, x, p));
   if (c.errors.length !== before) return undefined;
   const campaign: Campaign = {
     id: id!, name: name!, advertiserDomain: advertiserDomain!, iabCategories: iabCategories!, goal: goal!,
     maxCpmUsd: maxCpmUsd!, dealOnly: dealOnly!, dealIds: dealIds!, creatives: creatives!, targeting: targeting!,
+    pacing: pacing!, frequencyCaps: frequencyCaps!,
   };
   if (appBundle !== undefined) campaign.appBundle = appBundle;
+  if (budget !== undefined) campaign.budget = budget;
   return campaign;
+}
+
+function parseBudget(c: Checker, v: unknown, path: string): CampaignBudget | undefined {
+  const o = c.object(v, path);
+  if (o === undefined) return undefined;
+  const before = c.errors.length;
+  c.unknownKeys(o, BUDGET_KEYS, path);
+  const dailyUsd = o.dailyUsd === undefined ? undefined : c.positiveNumber(o.dailyUsd, `${path}.dailyUsd`);
+  const totalUsd = o.totalUsd === undefined ? undefined : c.positiveNumber(o.totalUsd, `${path}.totalUsd`);
+  if (o.dailyUsd === undefined && o.totalUsd === undefined) c.fail(path, 'must have dailyUsd, totalUsd or both');
+  let timezone = o.timezone === undefined ? 'UTC' : c.string(o.timezone, `${path}.timezone`);
+  if (timezone !== undefined && !validTimezone(timezone)) timezone = c.fail(`${path}.timezone`, `"${timezone}" is not an IANA time zone`);
+  if (c.errors.length !== before) return undefined;
+  const budget: CampaignBudget = { timezone: timezone! };
+  if (dailyUsd !== undefined) budget.dailyUsd = dailyUsd;
+  if (totalUsd !== undefined) budget.totalUsd = totalUsd;
+  return budget;
+}
+
+function parseCap(c: Checker, v: unknown, path: string): FrequencyCap | undefined {
+  const o = c.object(v, path);
+  if (o === undefined) return undefined;
+  const before = c.errors.length;
+  c.unknownKeys(o, CAP_KEYS, path);
+  const max = c.positiveInt(o.max, `${path}.max`);
+  const windowSec = c.positiveInt(o.windowSec, `${path}.windowSec`);
+  if (windowSec !== undefined && windowSec > kMaxCapWindowSec) c.fail(`${path}.windowSec`, `must be at most ${kMaxCapWindowSec} (30 days)`);
+  return c.errors.length === before ? { max: max!, windowSec: windowSec! } : undefined;
 }
 
 function parseGoal(c: Checker, v: unknown, path: string): Goal | undefined {

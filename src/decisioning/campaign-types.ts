@@ -107,6 +107,23 @@ export interface Targeting {
   sizes?: string[];
 }
 
+/** A campaign's spend limits, in USD; the day is the local day of `timezone`. */
+export interface CampaignBudget {
+  dailyUsd?: number;
+  totalUsd?: number;
+  /** IANA time zone whose midnight starts the budget day; "UTC" when absent. */
+  timezone: string;
+}
+
+/** At most `max` billed impressions per user in each fixed window of `windowSec` seconds. */
+export interface FrequencyCap {
+  max: number;
+  windowSec: number;
+}
+
+/** `even` spreads the daily budget over the day by throttling participation; `asap` bids whenever it can. */
+export type Pacing = 'even' | 'asap';
+
 export interface Campaign {
   id: string;
   name: string;
@@ -123,6 +140,12 @@ export interface Campaign {
   appBundle?: string;
   creatives: Creative[];
   targeting: Targeting;
+  /** Absent: the campaign spends without limit (its spend is still counted). */
+  budget?: CampaignBudget;
+  /** Default "even"; only a daily budget is paced. */
+  pacing: Pacing;
+  /** Empty when the campaign caps nothing. */
+  frequencyCaps: FrequencyCap[];
 }
 
 /**

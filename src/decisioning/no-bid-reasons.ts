@@ -24,6 +24,12 @@ export const NoBidReason = {
   Overloaded: 'overloaded',
   /** The bidder is draining for shutdown. */
   Draining: 'draining',
+  /** Every candidate's campaign lacked the budget (left, less what is reserved) to cover its bid. */
+  BudgetExhausted: 'budget_exhausted',
+  /** Every candidate's campaign sat this request out: even pacing throttles participation. */
+  Paced: 'paced',
+  /** The user has seen every candidate campaign as often as its frequency caps allow. */
+  FrequencyCapped: 'frequency_capped',
 } as const;
 
 export type NoBidReason = (typeof NoBidReason)[keyof typeof NoBidReason];

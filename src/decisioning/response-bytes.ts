@@ -47,10 +47,10 @@ export class ResponseBytes {
   }
 
   /** Appends one bid (the arguments of bidJson). */
-  bid(imp: Imp, candidate: Candidate, price: number, bidId: string): void {
+  bid(imp: Imp, candidate: Candidate, price: number, bidId: string, notices = ''): void {
     // One write per run of text: each write is a call into C++ costing about as much as
     // encoding a hundred characters, so the response head goes out with the first bid's.
-    const text = bidHeadJson(imp, candidate, price, bidId);
+    const text = bidHeadJson(imp, candidate, price, bidId, notices);
     this.text(this.bids++ === 0 ? this.head + text : ',' + text);
     const fixed = fixedBytes(candidate);
     this.reserve(fixed.length);

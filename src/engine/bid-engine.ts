@@ -54,6 +54,13 @@ import { PrivacyCounters } from '../privacy/privacy-metrics';
 import type { BidRequest } from '../openrtb/types';
 import { monoNowMs } from '../util/clock';
 import type { Scorer } from './onnx-scorer';
+import type { NoticeUrls } from '../notices/notice-urls';
+import type { MoneyGate } from '../money/money-gate';
+import { cpmMicros } from '../money/money-units';
+import { userKeyOf } from '../money/user-key';
+import { kMaxTokenPriceMicros } from '../notices/notice-token';
+
+const wallClockSec = (): number => Math.floor(Date.now() / 1000);
 
 export interface EngineOptions {
   decision: DecisionConfig;
@@ -72,6 +79,20 @@ export interface EngineOptions {
    * vendor id (so GDPR never consents) and no shared table.
    */
   consent?: ConsentResolver;
+  /** Signs each bid's nurl/burl/lurl (src/notices/notice-urls.ts); absent, bids carry none. */
+  notices?: NoticeUrls;
+  /** Budgets, pacing and frequency caps (src/money/money-gate.ts); absent, every campaign spends freely. */
+  money?: MoneyGate;
+  /** Unix-seconds clock for tokens and money (tests pass a simulated one). */
+  wallSec?: () => number;
+  /** The event log's bid records (src/money/bid-events.ts); absent, bids are not logged. */
+  events?: BidEventSink;
+}
+
+/** Where the engine logs each bid it makes; never blocks (a full ring drops and counts). */
+export interface BidEventSink {
+  bid(requestId: string, impId: string, bidId: string, campaignId: string, creativeId: string, priceMicros: number,
+    currency: string, atSec: number, test: boolean): void;
 }
 
 /** The config defaults (config.ts), for engines built without the bidding section. */
@@ -98,12 +119,19 @@ interface RequestState {
   privacy: number;
   /** The inline lane deferred it (kFlagConsentDeferred): publish its consent decisions even from cache. */
   republish: boolean;
+  /** Why the money gate dropped candidates (budget, pacing, caps), when it did. */
+  moneyDrop: NoBidReason | null;
+  /** Unix seconds when the request was prepared: its tokens' time and its reservations' bucket. */
+  wallSec: number;
+  /** The frequency-cap user key (money/user-key.ts), valid when hasUser. */
+  user: Int32Array;
+  hasUser: boolean;
 }
 
 function newState(): RequestState {
   return {
     status: 0, outcome: 0, body: null, req: null, ctx: null, deadline: Infinity, firstRow: 0, endRow: 0, candidates: 0,
-    currencyDropped: false, test: false, privacy: -1, republish: false,
+    currencyDropped: false, test: false, privacy: -1, republish: false, moneyDrop: null, wallSec: 0, user: new Int32Array(2), hasUser: false,
   };
 }
 
@@ -121,6 +149,9 @@ function resetState(state: RequestState): void {
   state.test = false;
   state.privacy = -1;
   state.republish = false;
+  state.moneyDrop = null;
+  state.wallSec = 0;
+  state.hasUser = false;
 }
 
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -298,12 +329,12 @@ export class BidEngine {
     if (out.addUtf8 !== undefined) {
       const bytes = this.responseBytes;
       bytes.begin(req.id);
-      for (let k = 0; k < wins.count; k++) bytes.bid(req.imp[wins.imp[k]], wins.candidate[k]!, wins.price[k], wins.bidId[k]!);
+      for (let k = 0; k < wins.count; k++) bytes.bid(req.imp[wins.imp[k]], wins.candidate[k]!, wins.price[k], wins.bidId[k]!, this.noticesOf(state, k));
       out.addUtf8(requestId, 200, outcome, bytes.end(wins.bidid, ctx.currency, seat));
       return;
     }
     const bids: string[] = [];
-    for (let k = 0; k < wins.count; k++) bids.push(bidJson(req.imp[wins.imp[k]], wins.candidate[k]!, wins.price[k], ctx, wins.bidId[k]!));
+    for (let k = 0; k < wins.count; k++) bids.push(bidJson(req.imp[wins.imp[k]], wins.candidate[k]!, wins.price[k], ctx, wins.bidId[k]!, this.noticesOf(state, k)));
     out.add(requestId, 200, outcome, bidResponseJson(req.id, wins.bidid, ctx.currency, seat, bids));
   }
 
@@ -394,9 +425,22 @@ export class BidEngine {
     const cap = this.cap;
     cap.begin();
     let eligible = 0;
+    const money = this.options.money;
+    state.wallSec = this.wallSec();
+    if (money !== undefined || this.options.notices !== undefined) {
+      state.hasUser = userKeyOf(req, ctx.userDataAllowed, ctx.ifaAllowed, state.user) !== 0;
+      if (money !== undefined) money.beginRequest(state.hasUser ? state.user : null, state.wallSec);
+    }
     for (let j = 0; j < imps.length; j++) {
       const imp = imps[j];
-      const n = this.index.candidatesFor(req, imp, ctx, this.scratch);
+      let n = this.index.candidatesFor(req, imp, ctx, this.scratch);
+      if (n > 0 && money !== undefined) {
+        n = money.filter(this.scratch, n);
+        if (n === 0) {
+          state.moneyDrop = money.lastDrop;
+          continue;
+        }
+      }
       if (n === 0) {
         if (!state.currencyDropped && floorCurrencyUnsupported(imp, ctx)) state.currencyDropped = true;
         continue;
@@ -513,7 +557,7 @@ export class BidEngine {
       for (let r = first; r < row; r++) {
         this.impPrices[r - first] = priceCandidate(this.rowCandidate[r], this.ctr[r], this.rowFloor[r], this.rowFloorRate[r], ctx.usdToBidCur);
       }
-      const best = pickBest(this.impPrices, row - first);
+      const best = this.pickReserved(state, first, row - first, ctx.usdToBidCur);
       if (best < 0) continue;
       const bestRow = first + best;
       const bestPrice = this.impPrices[best];
@@ -522,15 +566,64 @@ export class BidEngine {
       if (!state.test) this.metrics.observe(this.priceHistogram, bestPrice / ctx.usdToBidCur);
     }
     if (wins.count === 0) {
-      this.noBid(state, noBidReasonFor(state.candidates, 0, state.currencyDropped)!);
+      // Budget, pacing or caps explain a no-bid when they took the last candidates: before
+      // scoring (none left eligible) or at reservation (a priced bid its budget could not cover).
+      const moneyDrop = state.moneyDrop;
+      const reason = moneyDrop !== null && (state.candidates === 0 || moneyDrop === NoBidReason.BudgetExhausted)
+        ? moneyDrop : noBidReasonFor(state.candidates, 0, state.currencyDropped)!;
+      this.noBid(state, reason);
       return;
     }
     if (!state.test) this.metrics.inc(this.bidsCounter, wins.count);
+    const events = this.options.events;
+    if (events !== undefined) {
+      const req = state.req!;
+      for (let k = 0; k < wins.count; k++) {
+        const cand = wins.candidate[k]!;
+        events.bid(req.id, req.imp[wins.imp[k]].id, wins.bidId[k]!, cand.campaign.id, cand.creative.id, cpmMicros(wins.price[k]), ctx.currency, state.wallSec, state.test);
+      }
+    }
     wins.bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
     // The body is written by answer(), from wins, in the form the sink takes.
     state.status = 200;
     state.outcome = this.outcomes.bid;
     state.body = null;
+  }
+
+  /**
+   * The best-priced candidate of one impression (rows [first, first + count)) whose cost the
+   * money gate could reserve: a campaign whose budget cannot cover its price gives way to
+   * the next best. Also refuses a price no notice token can carry. -1 when none.
+   */
+  private pickReserved(state: RequestState, first: number, count: number, usdToBidCur: number): number {
+    const prices = this.impPrices;
+    const money = this.options.money;
+    for (;;) {
+      const best = pickBest(prices, count);
+      if (best < 0) return -1;
+      const price = prices[best];
+      const fits = this.options.notices === undefined || cpmMicros(price) <= kMaxTokenPriceMicros;
+      if (fits) {
+        if (money === undefined || money.reserve(this.rowCandidate[first + best], price, usdToBidCur, state.wallSec, state.test)) return best;
+        state.moneyDrop = NoBidReason.BudgetExhausted;
+      }
+      prices[best] = 0;
+    }
+  }
+
+  private wallSec(): number {
+    return (this.options.wallSec ?? wallClockSec)();
+  }
+
+  /** The bid's nurl/burl/lurl JSON, '' without notices. */
+  private noticesOf(state: RequestState, k: number): string {
+    const notices = this.options.notices;
+    if (notices === undefined) return '';
+    const wins = this.wins;
+    const req = state.req!;
+    const cand = wins.candidate[k]!;
+    return notices.fragment(req.id, req.imp[wins.imp[k]].id, wins.bidId[k]!, cand.campaign.id, cand.creative.id,
+      cpmMicros(wins.price[k]), state.ctx!.currency, state.wallSec, state.test, state.hasUser ? state.user : null);
   }
 
   private applyTestHooks(flags: number): void {

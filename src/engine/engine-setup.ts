@@ -15,10 +15,17 @@ import { SlotWriter } from '../metrics/shared-metrics';
 import type { WorkerInit } from '../pool/worker-init';
 import { ConsentResolver, kDefaultConsentCacheEntries, type ConsentMode } from '../privacy/consent-resolver';
 import { ConsentTable } from '../privacy/consent-table';
-import { BidEngine, type EngineOptions } from './bid-engine';
+import { BidEngine, type BidEventSink, type EngineOptions } from './bid-engine';
 import { monoNowMs } from '../util/clock';
 import { createScorer, type Scorer } from './onnx-scorer';
 import { WARM_REQUESTS } from './warm-requests';
+import { NoticeUrls } from '../notices/notice-urls';
+import { MoneyGate } from '../money/money-gate';
+import { BudgetLedger } from '../money/budget-ledger';
+import { FrequencyCaps } from '../money/frequency-caps';
+import { noticeKeyOf } from '../money/money-shared';
+import { BidEvents } from '../money/bid-events';
+import { threadId } from 'node:worker_threads';
 
 /** Rounds of the sample requests run through the engine before it serves. */
 const kWarmRounds = 200;
@@ -26,8 +33,9 @@ const kWarmRounds = 200;
 export interface EngineSetup {
   init: Pick<WorkerInit, 'models' | 'activeModel' | 'campaignsJson' | 'bidding' | 'maxBodyBytes' | 'maxModelRows' | 'testHooks' | 'receiveSlab'>
     // Optional so tools can build an engine alone: no privacy section means no vendor id
-    // (GDPR never consents), no table means this engine's caches are its own.
-    & Partial<Pick<WorkerInit, 'privacy' | 'consentTable'>>;
+    // (GDPR never consents), no table means this engine's caches are its own, no money
+    // means bids without notice URLs or budgets.
+    & Partial<Pick<WorkerInit, 'privacy' | 'consentTable' | 'money'>>;
   outcomes: OutcomeTable;
   metrics: SlotWriter;
   idPrefix: string;
@@ -66,6 +74,9 @@ export interface EngineParts {
   testHooks: boolean;
   idPrefix: string;
   consent?: ConsentResolver;
+  notices?: NoticeUrls;
+  money?: MoneyGate;
+  events?: BidEventSink;
 }
 
 /** The one engine factory. */
@@ -80,6 +91,9 @@ export function createEngine(p: EngineParts): BidEngine {
     maxCandidatesPerImp: p.bidding.maxCandidatesPerImp,
     maxCandidatesPerRequest: p.bidding.maxCandidatesPerRequest,
     consent: p.consent,
+    notices: p.notices,
+    money: p.money,
+    events: p.events,
   };
   return new BidEngine(p.index, p.scorer, p.outcomes, p.metrics, p.slab, options);
 }
@@ -117,6 +131,20 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
   });
   consent.warm();
 
+  // Money: every bid signs its notice URLs; budgets, pacing and caps gate the candidates.
+  let notices: NoticeUrls | undefined;
+  let money: MoneyGate | undefined;
+  let events: BidEventSink | undefined;
+  let idPrefix = s.idPrefix;
+  if (data.money !== undefined) {
+    const active = data.models.find((m) => m.name === data.activeModel);
+    notices = new NoticeUrls(data.money.noticeBaseUrl, noticeKeyOf(data.money), `${data.activeModel}@${active?.version ?? ''}`);
+    const ledger = new BudgetLedger(data.money.ledger, parsed.campaigns.length, data.money.ledgerShape);
+    money = new MoneyGate(parsed.campaigns, ledger, new FrequencyCaps(data.money.caps));
+    idPrefix = data.money.bidIdPrefix + idPrefix;
+    events = BidEvents.claim(data.money, threadId, `${data.activeModel}@${active?.version ?? ''}`) ?? undefined;
+  }
+
   const parts: EngineParts = {
     index,
     scorer,
@@ -126,15 +154,19 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
     bidding: data.bidding,
     maxBodyBytes: data.maxBodyBytes,
     testHooks: data.testHooks,
-    idPrefix: s.idPrefix,
+    idPrefix,
     consent,
+    notices,
+    money,
+    events,
   };
   const engine = createEngine(parts);
 
   // Warm the JIT on the whole path. Warm-up answers are thrown away; their metrics go to
   // a private scratch buffer.
   const layout = s.metrics.layout;
-  const warmEngine = createEngine({ ...parts, metrics: new SlotWriter(layout, layout.allocate(), 1), testHooks: false, idPrefix: 'warm-' });
+  // No money gate: warm-up bids must not reserve budget (their notice URLs are signed, to warm that too).
+  const warmEngine = createEngine({ ...parts, metrics: new SlotWriter(layout, layout.allocate(), 1), testHooks: false, idPrefix: 'warm-', money: undefined, events: undefined });
   const writer = new ReplyWriter();
   let timedMs = 0;
   let timedModelMs = 0;

@@ -4,6 +4,7 @@
  * created here, before traffic arrives.
  */
 import { ALL_NO_BID_REASONS } from '../decisioning/no-bid-reasons';
+import { NOTICE_ANOMALIES, NOTICE_RESULTS } from '../notices/notice-request';
 import { CONSENT_FORMATS, PRIVACY_OUTCOMES, PRIVACY_SIGNALS } from '../privacy/privacy-bits';
 import { type CounterDef, type HistogramDef, MetricsLayout } from './shared-metrics';
 
@@ -28,7 +29,25 @@ export const M = {
   privacyDeferred: 'bidder_privacy_deferred_total',
   batches: 'bidder_batches_total',
   batchCost: 'bidder_batch_cost_seconds_total',
+  notices: 'bidder_notices_total',
+  noticesCounted: 'bidder_notices_counted_total',
+  noticeAnomalies: 'bidder_notice_anomalies_total',
+  noticeDelay: 'bidder_notice_delay_seconds',
+  moneyNoBids: 'bidder_money_filtered_total',
+  events: 'bidder_events_total',
+  trackers: 'bidder_advertiser_trackers_total',
+  fleet: 'bidder_fleet_operations_total',
 } as const;
+
+export const NOTICE_KINDS = ['win', 'bill', 'loss'] as const;
+/** What the owner did with an accepted notice: counted once, or a repeat counted before. */
+export const NOTICE_COUNTED = ['first', 'repeat'] as const;
+/** The event log's records: written to the files, or dropped (ring full, disk too slow). */
+export const EVENT_RESULTS = ['written', 'dropped_ring', 'dropped_slow_disk'] as const;
+export const TRACKER_RESULTS = ['fired', 'failed', 'dropped'] as const;
+/** Fleet (Redis) calls by outcome: a lease granted or refused, a call that failed (Redis down). */
+export const FLEET_RESULTS = ['lease_granted', 'lease_empty', 'failed'] as const;
+const NOTICE_DELAY_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600];
 
 /** Where a batch was scored: a pool worker, or the front end's inline lane. */
 export const LANES = ['pool', 'inline'] as const;
@@ -171,8 +190,57 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       labelNames: [],
       series: [[]],
     },
+    {
+      name: M.notices,
+      help: 'Notices received on /notice/{win,bill,loss}, by kind and answer: accepted (204, repeats too), malformed (400), forged (403: the token does not verify), expired (410), busy (503: the money owner is behind).',
+      labelNames: ['kind', 'result'],
+      series: NOTICE_KINDS.flatMap((k) => NOTICE_RESULTS.map((r) => [k, r])),
+    },
+    {
+      name: M.noticesCounted,
+      help: 'Accepted notices as the money owner counted them: first (counted: a win, a bill that spends, a loss that releases) or repeat (an exchange retry, counted before; nothing moves).',
+      labelNames: ['kind', 'counted'],
+      series: NOTICE_KINDS.flatMap((k) => NOTICE_COUNTED.map((c) => [k, c])),
+    },
+    {
+      name: M.noticeAnomalies,
+      help: 'Accepted notices whose figures were not taken as given: a clearing price above the bid (capped at the bid), missing or not a number (a bill then charges the bid price), another currency, another auction id.',
+      labelNames: ['anomaly'],
+      series: NOTICE_ANOMALIES.map((a) => [a]),
+    },
+    {
+      name: M.moneyNoBids,
+      help: 'Candidates the money gate kept out before scoring (paced: even pacing throttled the campaign; budget: nothing left to reserve; capped: frequency cap reached) and bids refused at reservation (reserve_failed).',
+      labelNames: ['reason'],
+      series: [['paced'], ['budget'], ['capped'], ['reserve_failed']],
+    },
+    {
+      name: M.events,
+      help: 'Event-log records (bids, wins, bills, losses): written, or dropped because a ring was full or the disk too slow; the bid path never waits for the log.',
+      labelNames: ['result'],
+      series: EVENT_RESULTS.map((r) => [r]),
+    },
+    {
+      name: M.trackers,
+      help: "Advertiser trackers (a creative's own nurl/burl/lurl) fired by the bidder when our notice was first counted: fired, failed (error, timeout, non-2xx/3xx) or dropped (too many in flight).",
+      labelNames: ['result'],
+      series: TRACKER_RESULTS.map((r) => [r]),
+    },
+    {
+      name: M.fleet,
+      help: 'Fleet state calls to Redis: budget leases granted, leases refused for want of budget, and calls that failed (Redis down or slow).',
+      labelNames: ['result'],
+      series: FLEET_RESULTS.map((r) => [r]),
+    },
   ];
   const histograms: HistogramDef[] = [
+    {
+      name: M.noticeDelay,
+      help: 'Seconds from a bid to its first counted notice, by kind (win, bill, loss).',
+      labelNames: ['kind'],
+      series: NOTICE_KINDS.map((k) => [k]),
+      buckets: NOTICE_DELAY_BUCKETS_S,
+    },
     {
       name: M.stageDuration,
       help: 'Time spent in each stage of a bid request (receive, queue, score, respond, total).',

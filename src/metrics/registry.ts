@@ -20,6 +20,7 @@ import {
   kGaugeLoopDelayP99Seconds,
   kGaugeLoopLagSeconds,
 } from '../ops/front-block';
+import { MoneyStatsReader, type CampaignStat } from '../money/money-stats';
 import type { MetricsLayout } from './shared-metrics';
 import { SlotReader } from './shared-metrics';
 
@@ -58,7 +59,7 @@ class SharedMetric {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: 'counter' | 'histogram',
+    readonly type: 'counter' | 'histogram' | 'gauge',
     private readonly read: () => MetricValue[],
   ) {}
   get(): { name: string; help: string; type: string; values: MetricValue[]; aggregator: string } {
@@ -83,6 +84,7 @@ export function createRegistry(
   pool: PoolGauges,
   model: { name: string; version: string },
   frontEnd?: FrontRuntime,
+  money?: MoneyMetricsSource,
 ): Registry {
   const registry = new Registry();
   const reader = new SlotReader(layout, buffer);
@@ -141,6 +143,7 @@ export function createRegistry(
   info.set({ name: model.name, version: model.version }, 1);
 
   if (frontEnd !== undefined) frontEndGauges(registry, frontEnd);
+  if (money !== undefined) moneyMetrics(registry, money, reader, layout);
 
   const defaults = new Registry();
   client.collectDefaultMetrics({ register: defaults });
@@ -148,6 +151,39 @@ export function createRegistry(
     if (kProcessWideDefaults.has(metric.name)) registry.registerMetric(metric as unknown as client.Metric);
   }
   return registry;
+}
+
+/** The money owner's figures by campaign and creative (money-stats.ts), read at scrape time. */
+export interface MoneyMetricsSource {
+  stats: SharedArrayBuffer;
+  campaigns: { id: string; creatives: { id: string }[] }[];
+}
+
+function moneyMetrics(registry: Registry, source: MoneyMetricsSource, reader: SlotReader, layout: MetricsLayout): void {
+  const stats = new MoneyStatsReader(source.stats, source.campaigns);
+  const perCampaign = (name: string, help: string, type: 'counter' | 'gauge', pick: (s: CampaignStat) => number | null): void => {
+    registry.registerMetric(new SharedMetric(name, help, type, () => stats.campaignStats().flatMap((s) => {
+      const v = pick(s);
+      return v === null ? [] : [{ value: v, labels: { campaign: s.campaignId } }];
+    })) as unknown as client.Metric);
+  };
+  perCampaign('bidder_spend_micros_total', 'Spend in micro-USD by campaign: billed impressions (burl) at their clearing price, since start. Test traffic never spends.', 'counter', (s) => s.spendMicros);
+  perCampaign('bidder_spend_today_micros', "Spend in micro-USD in the campaign's current budget day (its time zone).", 'gauge', (s) => s.spentTodayMicros);
+  perCampaign('bidder_wins_total', 'Win notices (nurl) first counted, by campaign.', 'counter', (s) => s.wins);
+  perCampaign('bidder_bills_total', 'Billing notices (burl) first counted, by campaign.', 'counter', (s) => s.bills);
+  perCampaign('bidder_losses_total', 'Loss notices (lurl) first counted, by campaign.', 'counter', (s) => s.losses);
+  perCampaign('bidder_budget_available_micros', 'Budget this process may still commit, micro-USD (embedded: the day or total left; fleet: leases held less spend), by budgeted campaign.', 'gauge', (s) => (s.availableMicros < 0 ? null : s.availableMicros));
+  perCampaign('bidder_budget_reserved_micros', 'Bid prices reserved against the budget and not yet billed, released or expired, micro-USD.', 'gauge', (s) => (s.availableMicros < 0 ? null : s.reservedMicros));
+  perCampaign('bidder_pacing_participation_ratio', 'Share of eligible requests the campaign takes part in (even pacing; 1 for asap).', 'gauge', (s) => (s.availableMicros < 0 ? null : s.throttlePpm / 1_000_000));
+  registry.registerMetric(new SharedMetric('bidder_creative_spend_micros_total', 'Spend in micro-USD by campaign and creative, since start.', 'counter',
+    () => stats.creativeSpend().map((c) => ({ value: c.spendMicros, labels: { campaign: c.campaignId, creative: c.creativeId } }))) as unknown as client.Metric);
+  // Win rate over the process's life: first-counted wins over live bids (one bid per winning imp).
+  const bids = layout.offset('bidder_bids_total');
+  const wins = layout.offset('bidder_notices_counted_total', ['win', 'first']);
+  registry.registerMetric(new SharedMetric('bidder_win_rate', 'Win notices first counted per live bid since start (for a recent rate: rate(bidder_notices_counted_total{kind="win",counted="first"}[5m]) / rate(bidder_bids_total[5m])).', 'gauge', () => {
+    const b = reader.sum(bids);
+    return [{ value: b > 0 ? reader.sum(wins) / b : 0, labels: {} }];
+  }) as unknown as client.Metric);
 }
 
 /**

@@ -3,7 +3,8 @@
  * bid was, bound by an HMAC so that a notice can be trusted without any state kept per
  * bid. A fleet shares the key (notice-key.ts), so any instance verifies any other's bids.
  *
- * Layout, before base64url: [version u8][issued-at u32, unix seconds][price u32, micro-units
+ * Layout, before base64url: [version u8][flags u8: bit 0 = test traffic, bit 1 = has a user][user
+ * key: 2 x u32, the frequency-cap hash of the user (money/user-key.ts), 0 without][issued-at u32, unix seconds][price u32, micro-units
  * of the bid currency][currency: 3 ASCII bytes], then length-prefixed UTF-8 strings
  * (u8 length each): request id, imp id, bid id, campaign id, creative id, model version,
  * experiment arm (empty for none); then the first kMacBytes of HMAC-SHA256(key, all of the
@@ -19,7 +20,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const kNoticeTokenVersion = 1;
 const kMacBytes = 16;
-const kFixedBytes = 1 + 4 + 4 + 3;
+const kFixedBytes = 1 + 1 + 8 + 4 + 4 + 3;
+const kFlagTest = 1;
+const kFlagUser = 2;
 const kStrings = 7;
 /** The largest price a token carries: u32 micro-units, about 4,294 units of currency (CPM). */
 export const kMaxTokenPriceMicros = 0xffffffff;
@@ -39,6 +42,14 @@ export interface NoticeClaims {
   modelVersion: string;
   /** The experiment arm, '' when none. */
   arm: string;
+  /** The request had OpenRTB test = 1: its notices are answered and logged but never spend. */
+  test: boolean;
+  /**
+   * The user's frequency-cap key (a 64-bit hash, two signed 32-bit halves), so that whichever
+   * instance gets the bill counts the impression against the user; null when the request
+   * had no usable user id (or privacy forbade it).
+   */
+  user: { hi: number; lo: number } | null;
 }
 
 /** Why a token was refused, as a stable code. */
@@ -71,6 +82,9 @@ export function signNoticeToken(claims: NoticeClaims, key: Buffer): string {
   for (const s of strings) if (s.length > 255) throw new NoticeTokenError('a token string is longer than 255 bytes');
   const payload = Buffer.allocUnsafe(kFixedBytes + strings.reduce((n, s) => n + 1 + s.length, 0));
   let at = payload.writeUInt8(kNoticeTokenVersion, 0);
+  at = payload.writeUInt8((claims.test ? kFlagTest : 0) | (claims.user !== null ? kFlagUser : 0), at);
+  at = payload.writeInt32BE(claims.user?.hi ?? 0, at);
+  at = payload.writeInt32BE(claims.user?.lo ?? 0, at);
   at = payload.writeUInt32BE(claims.issuedAtSec, at);
   at = payload.writeUInt32BE(claims.priceMicros, at);
   at += payload.write(claims.currency, at, 'latin1');
@@ -97,9 +111,12 @@ export function verifyNoticeToken(token: string, keys: readonly Buffer[], nowSec
   if (!authentic) return { ok: false, code: 'NOTICE_FORGED' };
   // Authentic from here on: the layout was written by us, but is still read defensively.
   if (payload[0] !== kNoticeTokenVersion) return { ok: false, code: 'NOTICE_MALFORMED' };
-  const issuedAtSec = payload.readUInt32BE(1);
-  const priceMicros = payload.readUInt32BE(5);
-  const currency = payload.toString('latin1', 9, 12);
+  const flags = payload[1];
+  if ((flags & ~(kFlagTest | kFlagUser)) !== 0) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const user = (flags & kFlagUser) !== 0 ? { hi: payload.readInt32BE(2), lo: payload.readInt32BE(6) } : null;
+  const issuedAtSec = payload.readUInt32BE(10);
+  const priceMicros = payload.readUInt32BE(14);
+  const currency = payload.toString('latin1', 18, 21);
   const strings: string[] = [];
   let at = kFixedBytes;
   for (let i = 0; i < kStrings; i++) {
@@ -112,5 +129,5 @@ export function verifyNoticeToken(token: string, keys: readonly Buffer[], nowSec
   if (at !== payload.length) return { ok: false, code: 'NOTICE_MALFORMED' };
   if (nowSec !== undefined && maxAgeSec !== undefined && Math.abs(nowSec - issuedAtSec) > maxAgeSec) return { ok: false, code: 'NOTICE_EXPIRED' };
   const [requestId, impId, bidId, campaignId, creativeId, modelVersion, arm] = strings;
-  return { ok: true, claims: { requestId, impId, bidId, campaignId, creativeId, priceMicros, currency, issuedAtSec, modelVersion, arm } };
+  return { ok: true, claims: { requestId, impId, bidId, campaignId, creativeId, priceMicros, currency, issuedAtSec, modelVersion, arm, test: (flags & kFlagTest) !== 0, user } };
 }

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../config/config';
 import { allocateLatencySnapshot, type StageLatency } from '../metrics/latency';
-import type { PoolGauges } from '../metrics/registry';
+import type { MoneyMetricsSource, PoolGauges } from '../metrics/registry';
 import { monoNowMs } from '../util/clock';
 import { requestExit } from '../util/exit-handshake';
 import { allocateFrontBlock, FrontGaugePublisher, kStateDraining, kStateExitDone, kStateExitRequested, kStateReady, stateWords } from './front-block';
@@ -32,6 +32,7 @@ export interface OpsListenerOptions {
   others?: { collect(latency: boolean): Promise<void>; mergeLatency(snapshot: SharedArrayBuffer): void };
   /** Where an operations-thread failure is reported (it is never thrown into the bidding loop). */
   onFailure?: (message: string) => void;
+  money?: MoneyMetricsSource;
 }
 
 /** A start-up failure of the operations listener, with a stable code. */
@@ -85,7 +86,7 @@ export class OpsListener {
     const front = allocateFrontBlock();
     this.state = stateWords(front);
     this.snapshot = allocateLatencySnapshot();
-    const init: OpsInit = { host: options.host, port: options.port, metrics: options.metrics, front, latency: this.snapshot, model: options.model };
+    const init: OpsInit = { host: options.host, port: options.port, metrics: options.metrics, front, latency: this.snapshot, model: options.model, money: options.money };
     this.worker = new Worker(file, { workerData: init });
     this.publisher = new FrontGaugePublisher(front, options.gauges);
     // Once now, while nothing is served yet: the gauges are valid before the first scrape,

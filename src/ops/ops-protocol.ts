@@ -11,6 +11,7 @@
  * the snapshot buffer only between an answer and its next request, so the buffer has one
  * user at a time and is never allocated again.
  */
+import type { MoneyMetricsSource } from '../metrics/registry';
 
 /** workerData of the operations thread. */
 export interface OpsInit {
@@ -23,6 +24,8 @@ export interface OpsInit {
   /** Where the front end copies its latency histograms (latency.ts). */
   latency: SharedArrayBuffer;
   model: { name: string; version: string };
+  /** The money owner's per-campaign figures (money-stats.ts), when the bidder runs the money loop. */
+  money?: MoneyMetricsSource;
 }
 
 /** Operations thread → front end. */

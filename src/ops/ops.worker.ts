@@ -45,7 +45,7 @@ const post = (m: OpsMessage): void => port.postMessage(m);
 const uws = loadNativeUws();
 const layout = buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots - 1);
 const front = new FrontBlockReader(init.front);
-const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime);
+const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime, init.money);
 const refresher = new FrontRefresher({ post, snapshot: init.latency, now: monoNowMs, drainPending });
 const app = uws.App();
 addOpsRoutes(app, { registry, front, refresher });

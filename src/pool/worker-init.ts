@@ -4,6 +4,7 @@
  * table and the control block exist once in the process whatever the number of workers.
  */
 import type { BiddingConfig, PrivacyConfig } from '../config/config';
+import type { MoneyShared } from '../money/money-shared';
 
 export interface WorkerInit {
   /** Every model's bytes, read and verified once by the front end; each worker builds a session for each. */
@@ -27,6 +28,11 @@ export interface WorkerInit {
    */
   consentTable: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  /**
+   * Budgets, caps, the notice key and the rings to the money owner (money-shared.ts).
+   * Absent (tools, peers): bids carry no notice URLs and no budget applies.
+   */
+  money?: MoneyShared;
 }
 
 /** Control block layout (Int32 words). */

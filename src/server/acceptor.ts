@@ -10,7 +10,11 @@
  * (PoolSlots), so none of them queues work behind another's.
  */
 import type { BidderConfig } from '../config/config';
-import { M, STAGES, type OutcomeTable } from '../metrics/definitions';
+import { M, NOTICE_KINDS, STAGES, type OutcomeTable } from '../metrics/definitions';
+import { noticeKeyOf } from '../money/money-shared';
+import { RingNoticeHandoff } from '../money/notice-handoff';
+import { NOTICE_RESULTS } from '../notices/notice-request';
+import type { NoticeRouteOptions } from './notice-route';
 import { StageLatency } from '../metrics/latency';
 import type { SlotWriter } from '../metrics/shared-metrics';
 import { Dispatcher, type PlacementDeps, type PoolRunner } from '../pool/dispatcher';
@@ -54,6 +58,8 @@ export interface AcceptorDeps {
   port: number;
   /** Prefix of the bid ids this acceptor's lane mints (unique per thread). */
   idPrefix: string;
+  /** 0 for the main thread's acceptor, then 1, 2, ...: picks this acceptor's notice ring. */
+  index: number;
 }
 
 /** What each acceptor contributes to the process's gauges (summed over acceptors). */
@@ -74,6 +80,20 @@ export const ACCEPTOR_GAUGE_KEYS = [
 ] as const satisfies readonly (keyof AcceptorGauges)[];
 
 const kTotalStage = STAGES.indexOf('total');
+
+/** The notice endpoints of this acceptor, when the bidder runs the money loop. */
+function noticeRouteOf(deps: AcceptorDeps): NoticeRouteOptions | undefined {
+  const money = deps.init.money;
+  if (money === undefined) return undefined;
+  const counters = new Map<string, number>();
+  for (const kind of NOTICE_KINDS) for (const result of NOTICE_RESULTS) counters.set(`${kind}:${result}`, deps.metrics.layout.offset(M.notices, [kind, result]));
+  return {
+    keys: [noticeKeyOf(money)],
+    maxAgeSec: money.noticeMaxAgeSec,
+    handoff: new RingNoticeHandoff(money.noticeRings[deps.index]),
+    count: (kind, result) => deps.metrics.inc(counters.get(`${kind}:${result}`)!),
+  };
+}
 
 export class Acceptor {
   private server: RunningServer | null = null;
@@ -135,6 +155,7 @@ export class Acceptor {
         isReady: deps.isReady,
         inFlight: acceptor.inFlight,
         receiving: acceptor.receiving,
+        notices: noticeRouteOf(deps),
       });
     } catch (err) {
       dispatcher.close();

@@ -99,6 +99,7 @@ async function main(): Promise<void> {
       isReady: () => poolReady || Atomics.load(control, kControlWorkersReady) >= threads,
       port: init.port,
       idPrefix: `a${init.index}${Date.now().toString(36)}-`,
+      index: init.index,
     });
   } catch (err) {
     const code = err instanceof AcceptorStartError ? err.code : 'ACCEPTOR_FAILED';

@@ -18,6 +18,7 @@ import { STATUS_LINE } from '../util/http-status';
 import { BidRoute, type HttpJob, type InFlightRequests } from './bid-route';
 import type { ReceiveMemory } from './body-receiver';
 import { FrontAnswers, kInHandler, kLater } from './front-answers';
+import { registerNoticeRoutes, type NoticeRouteOptions } from './notice-route';
 import type { Uws } from './uws';
 
 export { InFlightRequests } from './bid-route';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   inFlight: InFlightRequests;
   /** Receive memory of bodies still arriving (the gauge reads it). */
   receiving: ReceiveMemory;
+  /** GET /notice/{win,bill,loss} (notice-route.ts), when the bidder runs the money loop. */
+  notices?: NoticeRouteOptions;
 }
 
 export interface RunningServer {
@@ -81,6 +84,7 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
 
   bid.register(app);
+  if (deps.notices !== undefined) registerNoticeRoutes(app, deps.notices);
   app.any('/openrtb2/bid', (res) => answers.error(res, null, 'METHOD_NOT_ALLOWED', kInHandler));
 
   app.get('/healthz', (res) => {

@@ -4,7 +4,9 @@
  */
 import { request as httpRequest, Agent } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startBidder, type Bidder } from '../../src/bidder';
 import { defaultConfig, type BidderConfig } from '../../src/config/config';
 
@@ -33,6 +35,8 @@ export async function startTestBidder(overrides: ConfigOverrides = {}): Promise<
     bidding: { ...base.bidding, ...overrides.bidding },
     model: { ...base.model, ...overrides.model },
     privacy: { ...base.privacy, ...overrides.privacy },
+    // Each test bidder logs events into a folder of its own, never into the repository.
+    money: { ...base.money, eventsDir: mkdtempSync(join(tmpdir(), 'bidder-events-')), ...overrides.money },
     testHooks: overrides.testHooks ?? true,
   };
   const bidder = await startBidder(config);

@@ -24,6 +24,8 @@ const claims: NoticeClaims = {
   issuedAtSec: 1_796_000_000,
   modelVersion: 'ctr-logreg@3',
   arm: '',
+  test: false,
+  user: { hi: -123456, lo: 987654 },
 };
 
 const arbClaims: fc.Arbitrary<NoticeClaims> = fc.record({
@@ -37,6 +39,8 @@ const arbClaims: fc.Arbitrary<NoticeClaims> = fc.record({
   issuedAtSec: fc.integer({ min: 0, max: 0xffffffff }),
   modelVersion: fc.string({ maxLength: 24 }),
   arm: fc.string({ maxLength: 24 }),
+  test: fc.boolean(),
+  user: fc.option(fc.record({ hi: fc.integer({ min: -0x80000000, max: 0x7fffffff }), lo: fc.integer({ min: -0x80000000, max: 0x7fffffff }) }), { nil: null }),
 });
 
 t.test('a signed token verifies and gives back its claims', async (t) => {

@@ -1,0 +1,108 @@
+/**
+ * Even pacing on a simulated clock: a day of 1,440 one-minute steps runs in milliseconds.
+ * Traffic that under-delivers at the start rate, traffic that would spend the budget by
+ * mid-morning, and traffic with a day-night shape all end the day within 5% of the budget,
+ * and never above it (spend is checked before each win, as the ledger's reservations do).
+ */
+import t from 'tap';
+import fc from 'fast-check';
+import { PacingController } from '../../src/money/pacing';
+
+interface Day {
+  spent: number;
+  /** Spend by the end of each hour. */
+  hourly: number[];
+  maxRate: number;
+}
+
+/** A small deterministic generator, so every run of a scenario is the same day. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = s;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One day: `volume(fraction)` eligible requests per minute; each one the campaign takes part
+ * in (probability = the throttle) wins with `winRate` and costs `costMicros`.
+ */
+function simulate(budget: number, volume: (f: number) => number, winRate: number, costMicros: number, seed = 1, startRate = 0.1): Day {
+  const pacing = new PacingController({ dailyBudgetMicros: budget, startRate });
+  const random = rng(seed);
+  const steps = 1440;
+  let spent = 0;
+  let ppm = pacing.step(0, 0);
+  let maxRate = 0;
+  const hourly: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const f = i / steps;
+    const n = Math.round(volume(f));
+    for (let k = 0; k < n; k++) {
+      if (random() * 1e6 >= ppm) continue;
+      if (random() >= winRate) continue;
+      if (spent + costMicros > budget) continue; // the reservation refuses what the budget cannot cover
+      spent += costMicros;
+    }
+    ppm = pacing.step((i + 1) / steps, spent);
+    maxRate = Math.max(maxRate, ppm / 1e6);
+    if ((i + 1) % 60 === 0) hourly.push(spent);
+  }
+  return { spent, hourly, maxRate };
+}
+
+const budget = 50_000_000; // $50 a day
+const cost = 2_000; // a $2 CPM impression
+
+t.test('under-delivering at the start rate: the controller raises participation and reaches the budget', async (t) => {
+  // Full participation would spend 1.7x the budget; the start rate of 0.1 spends 17%.
+  const perMinute = (1.7 * budget) / cost / 0.2 / 1440;
+  const day = simulate(budget, () => perMinute, 0.2, cost);
+  t.ok(Math.abs(day.spent - budget) <= 0.05 * budget, `spent ${day.spent} of ${budget}`);
+  t.ok(day.spent <= budget);
+  t.ok(day.maxRate > 0.4, `participation rose to ${day.maxRate.toFixed(2)}`);
+});
+
+t.test('over-delivering: traffic that would spend the budget by 10:00 is throttled over the whole day', async (t) => {
+  const perMinute = (5 * budget) / cost / 0.2 / 1440;
+  const day = simulate(budget, () => perMinute, 0.2, cost, 2, 1);
+  t.ok(Math.abs(day.spent - budget) <= 0.05 * budget, `spent ${day.spent} of ${budget}`);
+  t.ok(day.spent <= budget);
+  // Even: by noon about half is spent, not all of it.
+  const noon = day.hourly[11];
+  t.ok(noon > 0.4 * budget && noon < 0.6 * budget, `spent ${noon} by noon`);
+});
+
+t.test('a day-night traffic shape still ends within 5%, never above the budget', async (t) => {
+  const mean = (3 * budget) / cost / 0.2 / 1440;
+  const shape = (f: number) => mean * (1 + 0.8 * Math.sin(2 * Math.PI * (f - 0.375)));
+  const day = simulate(budget, shape, 0.2, cost, 3);
+  t.ok(Math.abs(day.spent - budget) <= 0.05 * budget, `spent ${day.spent} of ${budget}`);
+  t.ok(day.spent <= budget);
+});
+
+t.test('for any traffic able to spend the budget, the day ends within 5% and never above', async (t) => {
+  fc.assert(fc.property(fc.double({ min: 1.3, max: 8, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true }), fc.integer({ min: 1, max: 1e6 }),
+    (capacity, startRate, seed) => {
+      const perMinute = (capacity * budget) / cost / 0.2 / 1440;
+      const day = simulate(budget, () => perMinute, 0.2, cost, seed, startRate);
+      return day.spent <= budget && Math.abs(day.spent - budget) <= 0.05 * budget;
+    }), { numRuns: 25 });
+});
+
+t.test('traffic too thin for the budget: participation goes to 1 and spends all it can', async (t) => {
+  const perMinute = (0.5 * budget) / cost / 0.2 / 1440;
+  const day = simulate(budget, () => perMinute, 0.2, cost, 4);
+  t.equal(day.maxRate, 1);
+  t.ok(day.spent > 0.45 * budget && day.spent < 0.55 * budget, `spent ${day.spent}: all the traffic gave`);
+});
+
+t.test('the budget spent: participation 0', async (t) => {
+  const p = new PacingController({ dailyBudgetMicros: 100 });
+  p.step(0, 0);
+  t.equal(p.step(0.5, 100), 0);
+});
