@@ -5,4 +5,3 @@ set -euo pipefail
 cd "$(dirname "$0")"
 rm -rf generated && mkdir -p generated
 flatc --ts --ts-flat-files -o generated bid-batch.fbs events.fbs
-flatc --ts --ts-flat-files -o generated events.fbs

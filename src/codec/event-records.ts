@@ -1,70 +1,124 @@
 /**
- * Event-log records (schema: events.fbs) in and out of flatbuffers. One Builder per writer,
- * reused (clear) per record. On disk and in the rings a record is framed by a u32
- * little-endian length (src/events/event-file.ts reads the frames).
+ * Event-log records (schema: events.fbs) in and out of flatbuffers, and the on-disk framing.
+ *
+ * Engine threads encode one record per bid with one Builder of their own, reused (clear) per
+ * record, and hand the bytes to an EventRing, which copies them. Strings go through a reused
+ * UTF-8 scratch: the builder's own string path allocates an array per call.
+ *
+ * decodeEvent checks the flatbuffer's structure first: the flatbuffers runtime reads out of
+ * range as zeros instead of failing, so a damaged file would otherwise decode as plausible
+ * records.
+ *
+ * Framing (files; src/events/event-file.ts reads them): each record is a u32 little-endian
+ * byte length, then that many bytes of flatbuffer (the layout of a flatbuffers
+ * "size-prefixed" buffer). No file header: a file is a concatenation of frames.
  */
 import * as flatbuffers from 'flatbuffers';
+import { EventLogError } from '../events/event-errors';
 import { EventKind, EventRecord } from './generated/events_generated';
 
 export { EventKind };
 
 export type EventKindName = 'bid' | 'win' | 'bill' | 'loss';
+/** Indexed by EventKind; append only, as the enum. */
 export const EVENT_KIND_NAMES: readonly EventKindName[] = ['bid', 'win', 'bill', 'loss'];
 
 export interface EventFields {
   kind: EventKindName;
+  /** Unix milliseconds. */
   timeMs: number;
   requestId: string;
   impId: string;
   bidId: string;
   campaignId: string;
   creativeId: string;
+  /** The bid's CPM in micro-units of `currency`. */
   priceMicros: number;
   currency: string;
-  /** -1: unknown. */
+  /** Win, bill: the clearing CPM in micro-units of `currency`; -1: unknown. */
   clearingMicros: number;
+  /** Bill: what the impression cost, micro-USD. */
   costMicros: number;
-  /** -1: not given. */
+  /** Loss: OpenRTB 2.6 List 5.25 loss reason; -1: not given. */
   lossReason: number;
-  /** -1: not given. */
+  /** Loss: AUCTION_MIN_TO_WIN, CPM micro-units; -1: not given. */
   minToWinMicros: number;
   modelVersion: string;
+  /** Experiment arm; '' for none. */
   arm: string;
   test: boolean;
   instanceId: string;
 }
 
-const kKinds = [EventKind.Bid, EventKind.Win, EventKind.Bill, EventKind.Loss];
+/** Frame header: u32 little-endian record length. */
+export const kFrameHeaderBytes = 4;
+/** Larger than any record the bidder writes (ids are at most a few hundred bytes): a longer frame means damage. */
+export const kMaxRecordBytes = 1024 * 1024;
 
+const kKindCodes: Readonly<Record<EventKindName, EventKind>> = { bid: EventKind.Bid, win: EventKind.Win, bill: EventKind.Bill, loss: EventKind.Loss };
+
+let scratch = Buffer.allocUnsafeSlow(4096);
+
+function str(b: flatbuffers.Builder, s: string): number {
+  if (s.length * 3 > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(s.length * 3, scratch.length * 2));
+  const n = scratch.write(s, 0, 'utf8');
+  return b.createString(scratch.subarray(0, n));
+}
+
+/** Integers only; a non-finite value is written as `fallback` so encoding never throws on the bid path. */
+function int64(v: number, fallback: number): bigint {
+  return BigInt(Number.isFinite(v) ? Math.round(v) : fallback);
+}
+
+/**
+ * Encodes `e` with `builder` (cleared first, so one builder serves every record of a thread).
+ * The bytes are a view into the builder, valid until its next use: copy them (EventRing.tryWrite
+ * does) before encoding again.
+ */
+export function encodeEvent(e: EventFields, builder: flatbuffers.Builder): Uint8Array {
+  const b = builder;
+  b.clear();
+  // Offset-valued fields (strings) are written before the table starts.
+  const requestId = str(b, e.requestId);
+  const impId = str(b, e.impId);
+  const bidId = str(b, e.bidId);
+  const campaignId = str(b, e.campaignId);
+  const creativeId = str(b, e.creativeId);
+  const currency = str(b, e.currency);
+  const modelVersion = str(b, e.modelVersion);
+  const arm = str(b, e.arm);
+  const instanceId = str(b, e.instanceId);
+  const at = EventRecord.createEventRecord(b, kKindCodes[e.kind], BigInt(Math.max(0, Math.round(e.timeMs) || 0)),
+    requestId, impId, bidId, campaignId, creativeId, BigInt(Math.max(0, Math.round(e.priceMicros) || 0)), currency,
+    int64(e.clearingMicros, -1), BigInt(Math.max(0, Math.round(e.costMicros) || 0)), Number.isFinite(e.lossReason) ? e.lossReason | 0 : -1, int64(e.minToWinMicros, -1),
+    modelVersion, arm, e.test, instanceId);
+  b.finish(at);
+  return b.asUint8Array();
+}
+
+/** encodeEvent with a builder of its own. */
 export class EventEncoder {
   private readonly builder = new flatbuffers.Builder(512);
 
   /** The record as bytes; the view is valid until the next encode. */
   encode(e: EventFields): Uint8Array {
-    const b = this.builder;
-    b.clear();
-    const requestId = b.createString(e.requestId);
-    const impId = b.createString(e.impId);
-    const bidId = b.createString(e.bidId);
-    const campaignId = b.createString(e.campaignId);
-    const creativeId = b.createString(e.creativeId);
-    const currency = b.createString(e.currency);
-    const modelVersion = b.createString(e.modelVersion);
-    const arm = b.createString(e.arm);
-    const instanceId = b.createString(e.instanceId);
-    const at = EventRecord.createEventRecord(b, kKinds[EVENT_KIND_NAMES.indexOf(e.kind)], BigInt(Math.max(0, Math.round(e.timeMs))),
-      requestId, impId, bidId, campaignId, creativeId, BigInt(Math.max(0, Math.round(e.priceMicros))), currency,
-      BigInt(Math.round(e.clearingMicros)), BigInt(Math.max(0, Math.round(e.costMicros))), e.lossReason | 0, BigInt(Math.round(e.minToWinMicros)),
-      modelVersion, arm, e.test, instanceId);
-    b.finish(at);
-    return b.asUint8Array();
+    return encodeEvent(e, this.builder);
   }
 }
 
+/**
+ * One record (the flatbuffer, without its frame). Throws EventLogError EVENTS_CORRUPT_RECORD
+ * when the bytes are no well-formed EventRecord, EVENTS_UNKNOWN_KIND for a kind newer than
+ * this reader (a record of a later bidder; skip it).
+ */
 export function decodeEvent(bytes: Uint8Array): EventFields {
+  const problem = checkEventRecord(bytes);
+  if (problem !== null) throw new EventLogError('EVENTS_CORRUPT_RECORD', problem);
   const r = EventRecord.getRootAsEventRecord(new flatbuffers.ByteBuffer(bytes));
+  const kind = EVENT_KIND_NAMES[r.kind()];
+  if (kind === undefined) throw new EventLogError('EVENTS_UNKNOWN_KIND', `kind ${r.kind()}`);
   return {
-    kind: EVENT_KIND_NAMES[r.kind()] ?? 'bid',
+    kind,
     timeMs: Number(r.timeMs()),
     requestId: r.requestId() ?? '',
     impId: r.impId() ?? '',
@@ -82,4 +136,55 @@ export function decodeEvent(bytes: Uint8Array): EventFields {
     test: r.test(),
     instanceId: r.instanceId() ?? '',
   };
+}
+
+/** Bytes of each EventRecord field in vtable order; 0 marks a string (a u32 offset to one). */
+const kFieldBytes: readonly number[] = [1, 8, 0, 0, 0, 0, 0, 8, 0, 8, 8, 4, 8, 0, 0, 1, 0];
+
+/**
+ * A structural check of an EventRecord flatbuffer: every offset a reader follows stays inside
+ * `bytes`. What is wrong, or null. Fields after the known ones (a newer writer's) are skipped.
+ */
+export function checkEventRecord(bytes: Uint8Array): string | null {
+  const len = bytes.length;
+  const u16 = (at: number): number => bytes[at] | (bytes[at + 1] << 8);
+  const u32 = (at: number): number => (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+  if (len < 8) return `${len} bytes is too short for a record`;
+  const table = u32(0);
+  if (table + 4 > len) return `root table offset ${table} is out of range`;
+  const vtable = table - (u32(table) | 0);
+  if (vtable < 0 || vtable + 4 > len) return `vtable offset ${vtable} is out of range`;
+  const vtableBytes = u16(vtable);
+  const tableBytes = u16(vtable + 2);
+  if (vtableBytes < 4 || (vtableBytes & 1) !== 0 || vtable + vtableBytes > len) return `vtable size ${vtableBytes} is invalid`;
+  if (tableBytes < 4 || table + tableBytes > len) return `table size ${tableBytes} is out of range`;
+  const fields = Math.min((vtableBytes - 4) >> 1, kFieldBytes.length);
+  for (let i = 0; i < fields; i++) {
+    const at = u16(vtable + 4 + 2 * i);
+    if (at === 0) continue;
+    if (at + (kFieldBytes[i] || 4) > tableBytes) return `field ${i} lies outside its table`;
+    if (kFieldBytes[i] !== 0) continue;
+    const s = table + at + u32(table + at);
+    if (s + 4 > len) return `field ${i}: string offset out of range`;
+    if (s + 4 + u32(s) > len) return `field ${i}: string of ${u32(s)} bytes runs past the end`;
+  }
+  return null;
+}
+
+/** Writes `record` framed into `out` at `at` (which must have room); the offset after it. */
+export function writeFrame(record: Uint8Array, out: Uint8Array, at: number): number {
+  const n = record.length;
+  out[at] = n & 0xff;
+  out[at + 1] = (n >>> 8) & 0xff;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 24) & 0xff;
+  out.set(record, at + kFrameHeaderBytes);
+  return at + kFrameHeaderBytes + n;
+}
+
+/** One framed record in a buffer of its own (tests, tools). */
+export function frameRecord(record: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(kFrameHeaderBytes + record.length);
+  writeFrame(record, out, 0);
+  return out;
 }

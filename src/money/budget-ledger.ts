@@ -9,9 +9,13 @@
  * the bucket its reservation sits in; expiry empties whole buckets older than the TTL. So
  * the ledger's size does not grow with traffic, and a reservation is released at most once
  * (the owner is the only one that takes from a bucket, and a bucket whose epoch has moved
- * on gives nothing back). The ring spans buckets * bucketSec, which must exceed the
- * reservation TTL by two buckets (checked): an engine thread never reuses a bucket the
- * owner has not emptied; if the owner lags that far, the bid is refused (safe side).
+ * on gives nothing back). The ring spans buckets * bucketSec, which should exceed the
+ * reservation TTL by two buckets (shapeFor makes it so): an engine thread never reuses a
+ * bucket the owner has not emptied; a bucket that still holds an older epoch's money (the
+ * owner lags, or the TTL is longer than the ring) refuses the bid (safe side).
+ *
+ * Money words are BigInt64 (micro-USD outgrow Int32 at $2,147); V8 may box a BigInt, so
+ * the reserve path allocates a few short-lived words: the only allocation on it.
  *
  * Invariants (property-tested): reserved equals the sum of the live buckets; no
  * reservation takes available - reserved below zero; only bills take available down.
@@ -33,7 +37,7 @@ export interface LedgerShape {
   buckets: number;
 }
 
-export const kDefaultShape: LedgerShape = { bucketSec: 30, buckets: 64 };
+export const kDefaultShape: LedgerShape = { bucketSec: 60, buckets: 32 };
 
 function wordsPerCampaign(shape: LedgerShape): number {
   return kFixedWords + 2 * shape.buckets;
@@ -54,6 +58,12 @@ export class BudgetLedger {
   private readonly words: number;
 
   constructor(buffer: SharedArrayBuffer, private readonly campaigns: number, readonly shape: LedgerShape = kDefaultShape) {
+    if (!Number.isInteger(shape.bucketSec) || shape.bucketSec < 1 || !Number.isInteger(shape.buckets) || shape.buckets < 3) {
+      throw new Error(`budget ledger shape ${JSON.stringify(shape)}: bucketSec must be an integer >= 1 and buckets an integer >= 3`);
+    }
+    if (buffer.byteLength < ledgerBytes(campaigns, shape)) {
+      throw new Error(`budget ledger of ${buffer.byteLength} bytes: ${campaigns} campaigns need ${ledgerBytes(campaigns, shape)}`);
+    }
     this.words = wordsPerCampaign(shape);
     this.big = new BigInt64Array(buffer, 0, campaigns * this.words);
     this.ints = new Int32Array(buffer, campaigns * this.words * 8, campaigns * kIntWords);
@@ -91,7 +101,11 @@ export class BudgetLedger {
     const want = BigInt(epoch);
     const held = Atomics.load(big, epochAt);
     if (held !== want) {
-      // The bucket last served an older epoch: reuse it only once the owner has emptied it.
+      // The bucket last served an older epoch: reuse it only once the owner has emptied it
+      // (refuse, never fold: folding would let a later release take back what expiry
+      // already counted). A bucket already on a newer epoch (a thread whose clock lags)
+      // is never moved back, or live reservations would look old and expire early.
+      if (held > want) return false;
       if (Atomics.load(big, amountAt) !== 0n) return false;
       if (Atomics.compareExchange(big, epochAt, held, want) !== held && Atomics.load(big, epochAt) !== want) return false;
     }

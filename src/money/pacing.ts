@@ -10,17 +10,30 @@
  *
  * Against windup and oscillation: the correction per step is bounded (x0.5 to x2), the
  * observed rate is smoothed (an exponential average over a few steps), the rate lives in
- * [minRate, 1] so that a campaign at 1 that still under-delivers accumulates nothing to
+ * [minRate, maxRate] so that a campaign at 1 that still under-delivers accumulates nothing to
  * unwind (the error is recomputed from the remaining budget each step, not integrated),
  * and a rate never reaches 0 while budget is left, so the controller keeps seeing traffic.
  * Spend never exceeds the budget whatever the controller does: reservations stop bids the
- * budget cannot cover (budget-ledger.ts).
+ * budget cannot cover (budget-ledger.ts). The bound: a bill is at most its reservation, so
+ * a process's day ends at most at its budget; bills that arrive after their reservation
+ * expired (or a fleet peer's) can add at most what those bids reserved.
+ *
+ * The step is free of the step's length: the caller passes the day's elapsed fraction
+ * (budget-day.ts gives the local day's start and its true length), so the owner may step
+ * every few seconds or every minute; the rates compared are per fraction of the day.
  */
 export interface PacingOptions {
   dailyBudgetMicros: number;
-  /** The participation rate of a new day. */
+  /** The participation rate of the first day (default 0.1). */
   startRate?: number;
   minRate?: number;
+  /** The highest participation rate (default 1). */
+  maxRate?: number;
+  /**
+   * 'asap': no pacing, participation 1 (1e6 ppm) until the budget is spent, then 0; the
+   * ledger's reservations stop what the budget cannot cover. Default 'even'.
+   */
+  mode?: 'even' | 'asap';
   /** Weight of the newest step in the smoothed spend rate. */
   smoothing?: number;
   /** Largest change of the rate in one step, as a factor. */
@@ -35,12 +48,17 @@ export class PacingController {
   private lastSpent = 0;
   private smoothedRate = -1;
   private readonly minRate: number;
+  private readonly maxRate: number;
   private readonly smoothing: number;
   private readonly maxFactor: number;
 
   constructor(private readonly o: PacingOptions) {
-    this.rate = o.startRate ?? 0.1;
+    this.maxRate = o.maxRate ?? 1;
     this.minRate = o.minRate ?? 0.001;
+    if (!(o.dailyBudgetMicros >= 0) || !(this.minRate > 0) || !(this.maxRate <= 1) || !(this.minRate <= this.maxRate)) {
+      throw new Error(`pacing options ${JSON.stringify(o)}: need dailyBudgetMicros >= 0 and 0 < minRate <= maxRate <= 1`);
+    }
+    this.rate = o.mode === 'asap' ? 1 : Math.min(this.maxRate, Math.max(this.minRate, o.startRate ?? 0.1));
     this.smoothing = o.smoothing ?? 0.5;
     this.maxFactor = o.maxStepFactor ?? 2;
   }
@@ -69,6 +87,7 @@ export class PacingController {
       this.lastSpent = spentMicros;
       return 0;
     }
+    if (this.o.mode === 'asap') return kRatePpm;
     if (this.lastFraction >= 0 && fraction > this.lastFraction) {
       const observed = (spentMicros - this.lastSpent) / (fraction - this.lastFraction);
       this.smoothedRate = this.smoothedRate < 0 ? observed : this.smoothing * observed + (1 - this.smoothing) * this.smoothedRate;
@@ -79,7 +98,7 @@ export class PacingController {
       else factor = wanted / this.smoothedRate;
       factor = Math.min(this.maxFactor, Math.max(1 / this.maxFactor, factor));
       const before = this.rate;
-      this.rate = Math.min(1, Math.max(this.minRate, this.rate * factor));
+      this.rate = Math.min(this.maxRate, Math.max(this.minRate, this.rate * factor));
       // The smoothed rate describes the old participation: scale it with the change, so the
       // next step does not correct again for what this one already did.
       if (this.smoothedRate > 0) this.smoothedRate *= this.rate / before;

@@ -21,14 +21,25 @@ function cand(creative: Creative, extra: Partial<Candidate> = {}): Candidate {
   return { campaign: campaign({ id: 'camp', advertiserDomain: 'brand.com', iabCategories: ['IAB2'], creatives: [creative] }), creative, ...extra };
 }
 
-t.test('banner bid: markup, size, mtype, ids, macros verbatim', async (t) => {
+t.test('banner bid: markup, size, mtype, ids; the creative\'s own trackers stay out of the bid', async (t) => {
   const cr = bannerCreative(728, 90, { id: 'cr1', attr: [1], ...urls });
   const req = request();
   const bid = buildBid(req, req.imp[0], cand(cr), 3.21, ctxOf(req), 'bid-1');
+  // The advertiser's nurl/burl/lurl are fired by the bidder on our own notices (docs/campaigns.md).
   t.same(bid, {
     id: 'bid-1', impid: '1', price: 3.21, adomain: ['brand.com'], cid: 'camp', crid: 'cr1', cat: ['IAB2'],
-    adm: '<div>728x90</div>', w: 728, h: 90, mtype: 1, attr: [1], ...urls,
+    adm: '<div>728x90</div>', w: 728, h: 90, mtype: 1, attr: [1],
   });
+});
+
+t.test('the notice URLs given for the bid are its nurl/burl/lurl', async (t) => {
+  const cr = bannerCreative(300, 250, { id: 'cr2', ...urls });
+  const req = request();
+  const notices = ',"nurl":"https://bid.example/notice/win?t=T&p=${AUCTION_PRICE}","burl":"https://bid.example/notice/bill?t=T","lurl":"https://bid.example/notice/loss?t=T"';
+  const bid = JSON.parse(bidJson(req.imp[0], cand(cr), 1.5, ctxOf(req), 'bid-2', notices));
+  t.equal(bid.nurl, 'https://bid.example/notice/win?t=T&p=${AUCTION_PRICE}', 'macros verbatim');
+  t.equal(bid.burl, 'https://bid.example/notice/bill?t=T');
+  t.equal(bid.lurl, 'https://bid.example/notice/loss?t=T');
 });
 
 t.test('the price is written verbatim: priceCandidate already converted, rounded and floor-checked it', async (t) => {

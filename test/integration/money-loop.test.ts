@@ -18,7 +18,7 @@ const key = Buffer.alloc(32, 0x5a);
 const keyDir = mkdtempSync(join(tmpdir(), 'notice-key-'));
 const keyFile = join(keyDir, 'notice.key');
 writeFileSync(keyFile, key);
-const campaignsFile = resolve(REPO_ROOT, 'test/fixtures/money/budgeted-campaigns.json');
+const campaignsFile = resolve(REPO_ROOT, 'test/fixtures/campaigns/money-budgets.json');
 
 interface Bid {
   id: string;

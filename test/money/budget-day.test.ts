@@ -26,7 +26,7 @@ t.test('a day in the zone: key, start, length', async (t) => {
 });
 
 t.test('every instant lies in its day, and days tile time', async (t) => {
-  for (const tz of ['UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu']) {
+  for (const tz of ['UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/Santiago', 'America/Havana', 'Pacific/Chatham']) {
     const day = new BudgetDay(tz);
     let ms = Date.UTC(2026, 0, 1);
     for (let i = 0; i < 400; i++) {
@@ -34,13 +34,28 @@ t.test('every instant lies in its day, and days tile time', async (t) => {
       const len = day.lengthOf(ms);
       if (!(start <= ms && ms < start + len)) t.fail(`${tz}: ${new Date(ms).toISOString()} outside its day`);
       if (day.keyOf(start + len) === day.keyOf(ms)) t.fail(`${tz}: the next day has the same key`);
+      if (day.keyOf(start - 1) === day.keyOf(ms)) t.fail(`${tz}: ${new Date(ms).toISOString()}: the day starts before its start`);
       ms = start + len + 7 * h;
     }
   }
-  t.pass('400 days in each of 5 zones');
+  t.pass('400 days in each of 8 zones');
 });
 
 t.test('time zones are checked', async (t) => {
   t.ok(validTimezone('Europe/Paris'));
   t.notOk(validTimezone('Mars/Olympus'));
+});
+
+t.test('a DST change at midnight: the day starts at 01:00 local and has 23 hours', async (t) => {
+  const santiago = new BudgetDay('America/Santiago'); // 2026-09-06 00:00 -04 becomes 01:00 -03
+  const morning = Date.UTC(2026, 8, 6, 15);
+  t.equal(santiago.keyOf(morning), '2026-09-06');
+  t.equal(new Date(santiago.startOf(morning)).toISOString(), '2026-09-06T04:00:00.000Z');
+  t.equal(santiago.lengthOf(morning), 23 * h);
+  t.equal(santiago.keyOf(santiago.startOf(morning) - 1), '2026-09-05');
+  const havana = new BudgetDay('America/Havana'); // 2026-03-08 00:00 -05 becomes 01:00 -04
+  const noon = Date.UTC(2026, 2, 8, 16);
+  t.equal(new Date(havana.startOf(noon)).toISOString(), '2026-03-08T05:00:00.000Z');
+  t.equal(havana.lengthOf(noon), 23 * h);
+  t.equal(havana.lengthOf(Date.UTC(2026, 2, 7, 16)), 24 * h, 'the day before is whole');
 });

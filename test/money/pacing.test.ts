@@ -31,8 +31,8 @@ function rng(seed: number): () => number {
  * One day: `volume(fraction)` eligible requests per minute; each one the campaign takes part
  * in (probability = the throttle) wins with `winRate` and costs `costMicros`.
  */
-function simulate(budget: number, volume: (f: number) => number, winRate: number, costMicros: number, seed = 1, startRate = 0.1): Day {
-  const pacing = new PacingController({ dailyBudgetMicros: budget, startRate });
+function simulate(budget: number, volume: (f: number) => number, winRate: number, costMicros: number, seed = 1, startRate = 0.1, mode: 'even' | 'asap' = 'even'): Day {
+  const pacing = new PacingController({ dailyBudgetMicros: budget, startRate, mode });
   const random = rng(seed);
   const steps = 1440;
   let spent = 0;
@@ -105,4 +105,33 @@ t.test('the budget spent: participation 0', async (t) => {
   const p = new PacingController({ dailyBudgetMicros: 100 });
   p.step(0, 0);
   t.equal(p.step(0.5, 100), 0);
+});
+
+t.test('asap: full participation, spends as fast as traffic allows, stops at the budget', async (t) => {
+  const perMinute = (5 * budget) / cost / 0.2 / 1440; // would spend the budget by about 04:48
+  const day = simulate(budget, () => perMinute, 0.2, cost, 5, 0.1, 'asap');
+  t.equal(day.maxRate, 1);
+  t.ok(day.hourly[3] > 0.7 * budget && day.hourly[3] < 0.9 * budget, `spent ${day.hourly[3]} by 04:00`);
+  t.equal(day.hourly[5], budget, 'all of it by 06:00');
+  t.equal(day.spent, budget, 'and never more');
+  const p = new PacingController({ dailyBudgetMicros: 1_000, mode: 'asap' });
+  t.equal(p.step(0, 0), 1_000_000);
+  t.equal(p.step(0.9, 999), 1_000_000);
+  t.equal(p.step(0.95, 1_000), 0, 'spent: 0');
+});
+
+t.test('even: the rate stays within [minRate, maxRate]; a spent budget stops it for the day', async (t) => {
+  const p = new PacingController({ dailyBudgetMicros: 1_000_000, startRate: 0.5, minRate: 0.05, maxRate: 0.5 });
+  p.step(0, 0);
+  t.equal(p.step(0.1, 0), 500_000, 'behind, but capped at maxRate');
+  t.equal(p.step(0.2, 900_000), 250_000, 'far ahead: at most halved in one step');
+  let ppm = 0;
+  for (let i = 3; i < 20; i++) ppm = p.step(i / 100, 900_000 + i);
+  t.equal(ppm, 500_000, 'nothing spent lately: opens up again, to maxRate');
+  for (let i = 0; i < 30; i++) ppm = p.step(0.2 + i / 100, 999_000 + i * 30); // ahead of the pace
+  t.ok(ppm >= 50_000, 'never below minRate while budget is left');
+  t.equal(p.step(0.6, 1_000_000), 0, 'the budget spent: 0');
+  t.equal(p.step(0.7, 1_000_000), 0, 'and it stays 0');
+  t.ok(p.step(0.01, 0) > 0, 'a new day (the fraction went back) opens it again');
+  t.throws(() => new PacingController({ dailyBudgetMicros: 1, minRate: 0 }));
 });
