@@ -429,7 +429,7 @@ export class BidEngine {
     state.wallSec = this.wallSec();
     if (money !== undefined || this.options.notices !== undefined) {
       state.hasUser = userKeyOf(req, ctx.userDataAllowed, ctx.ifaAllowed, state.user) !== 0;
-      if (money !== undefined) money.beginRequest(state.hasUser ? state.user : null, state.wallSec);
+      if (money !== undefined) money.beginRequest();
     }
     for (let j = 0; j < imps.length; j++) {
       const imp = imps[j];
@@ -567,9 +567,10 @@ export class BidEngine {
     }
     if (wins.count === 0) {
       // Budget, pacing or caps explain a no-bid when they took the last candidates: before
-      // scoring (none left eligible) or at reservation (a priced bid its budget could not cover).
+      // scoring (none left eligible) or at decision (a priced bid its budget could not cover,
+      // or its campaign had reached the user's cap).
       const moneyDrop = state.moneyDrop;
-      const reason = moneyDrop !== null && (state.candidates === 0 || moneyDrop === NoBidReason.BudgetExhausted)
+      const reason = moneyDrop !== null && (state.candidates === 0 || moneyDrop === NoBidReason.BudgetExhausted || moneyDrop === NoBidReason.FrequencyCapped)
         ? moneyDrop : noBidReasonFor(state.candidates, 0, state.currencyDropped)!;
       this.noBid(state, reason);
       return;
@@ -604,8 +605,12 @@ export class BidEngine {
       const price = prices[best];
       const fits = this.options.notices === undefined || cpmMicros(price) <= kMaxTokenPriceMicros;
       if (fits) {
-        if (money === undefined || money.reserve(this.rowCandidate[first + best], price, usdToBidCur, state.wallSec, state.test)) return best;
-        state.moneyDrop = NoBidReason.BudgetExhausted;
+        const cand = this.rowCandidate[first + best];
+        if (money === undefined) return best;
+        if (money.capped(cand, state.hasUser ? state.user : null, state.wallSec)) {
+          if (state.moneyDrop === null) state.moneyDrop = NoBidReason.FrequencyCapped;
+        } else if (money.reserve(cand, price, usdToBidCur, state.wallSec, state.test)) return best;
+        else state.moneyDrop = NoBidReason.BudgetExhausted;
       }
       prices[best] = 0;
     }

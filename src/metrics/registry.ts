@@ -175,6 +175,8 @@ function moneyMetrics(registry: Registry, source: MoneyMetricsSource, reader: Sl
   perCampaign('bidder_budget_available_micros', 'Budget this process may still commit, micro-USD (embedded: the day or total left; fleet: leases held less spend), by budgeted campaign.', 'gauge', (s) => (s.availableMicros < 0 ? null : s.availableMicros));
   perCampaign('bidder_budget_reserved_micros', 'Bid prices reserved against the budget and not yet billed, released or expired, micro-USD.', 'gauge', (s) => (s.availableMicros < 0 ? null : s.reservedMicros));
   perCampaign('bidder_pacing_participation_ratio', 'Share of eligible requests the campaign takes part in (even pacing; 1 for asap).', 'gauge', (s) => (s.availableMicros < 0 ? null : s.throttlePpm / 1_000_000));
+  registry.registerMetric(new SharedMetric('bidder_fleet_up', "1 while the fleet's Redis (BIDDER_REDIS_URL) is reachable, 0 while the bidder bids on the leases it holds; absent without a fleet.", 'gauge',
+    () => (stats.fleetUp() < 0 ? [] : [{ value: stats.fleetUp(), labels: {} }])) as unknown as client.Metric);
   registry.registerMetric(new SharedMetric('bidder_creative_spend_micros_total', 'Spend in micro-USD by campaign and creative, since start.', 'counter',
     () => stats.creativeSpend().map((c) => ({ value: c.spendMicros, labels: { campaign: c.campaignId, creative: c.creativeId } }))) as unknown as client.Metric);
   // Win rate over the process's life: first-counted wins over live bids (one bid per winning imp).

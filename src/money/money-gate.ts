@@ -5,10 +5,11 @@
  * pacing throttle) and the frequency-cap table. Nothing waits, locks or allocates: a
  * reservation is a compare-and-swap on the ledger.
  *
- * Per request: beginRequest (the user key, once), filter (candidates whose campaign may
- * take part: pacing, some budget left, caps), reserve (the winning bid's cost, when it is
- * chosen, with the request's own clock and test flag: a batch prepares all its requests
- * before it decides any). OpenRTB test = 1 traffic is filtered like live traffic,
+ * Per request: beginRequest, then filter before scoring (candidates whose campaign may take
+ * part: pacing, not found dry at its last reservation), then for the best-priced candidate
+ * of each imp capped (the user's frequency caps) and reserve (its cost), each with the
+ * request's own user, clock and test flag: a batch prepares all its requests before it
+ * decides any. OpenRTB test = 1 traffic is filtered like live traffic,
  * so a test sees what live traffic would get, but it never reserves or spends.
  */
 import type { Campaign, Candidate, FrequencyCap } from '../decisioning/campaign-types';
@@ -27,11 +28,6 @@ export interface MoneyGateStats {
 export class MoneyGate {
   private readonly slots = new Map<Campaign, number>();
   private readonly capsBySlot: (readonly FrequencyCap[])[] = [];
-  /** The ceiling of each campaign's cost per impression: a campaign that cannot cover it is not scored. */
-  private readonly minCostBySlot: number[] = [];
-  private readonly userKey = new Int32Array(2);
-  private hasUser = false;
-  private nowSec = 0;
   /** Why the last filter() dropped candidates (the first check that did), for the no-bid reason. */
   lastDrop: NoBidReason | null = null;
   readonly stats: MoneyGateStats = { paced: 0, budget: 0, capped: 0, reserveFailed: 0 };
@@ -45,8 +41,6 @@ export class MoneyGate {
     for (let i = 0; i < campaigns.length; i++) {
       this.slots.set(campaigns[i], i);
       this.capsBySlot.push(campaigns[i].frequencyCaps);
-      // One impression at the lowest CPM we would bid (1 micro-unit) costs at least 1 micro-USD.
-      this.minCostBySlot.push(1);
     }
   }
 
@@ -54,14 +48,8 @@ export class MoneyGate {
     return this.slots.get(campaign) ?? -1;
   }
 
-  /** The request's user key (user-key.ts; null when none may be used) and clock, once per request. */
-  beginRequest(user: Int32Array | null, nowSec: number): void {
-    this.hasUser = user !== null;
-    if (user !== null) {
-      this.userKey[0] = user[0];
-      this.userKey[1] = user[1];
-    }
-    this.nowSec = nowSec;
+  /** Starts a request's filtering. */
+  beginRequest(): void {
     this.lastDrop = null;
   }
 
@@ -78,24 +66,30 @@ export class MoneyGate {
   }
 
   private admits(slot: number): boolean {
-    const ledger = this.ledger;
-    if (!ledger.admit(slot, this.random())) {
+    const verdict = this.ledger.mayBid(slot, this.random);
+    if (verdict === 0) return true;
+    if (verdict === 1) {
       this.stats.paced++;
       if (this.lastDrop === null) this.lastDrop = NoBidReason.Paced;
-      return false;
-    }
-    if (!ledger.canCover(slot, this.minCostBySlot[slot])) {
+    } else {
       this.stats.budget++;
       if (this.lastDrop === null) this.lastDrop = NoBidReason.BudgetExhausted;
-      return false;
     }
+    return false;
+  }
+
+  /**
+   * Whether the user has reached one of the candidate campaign's caps. Asked for the winning
+   * candidate only (decide), not for every candidate before scoring: a cap check costs a
+   * table probe per cap, and nearly every user is under every cap.
+   */
+  capped(candidate: Candidate, user: Int32Array | null, nowSec: number): boolean {
+    if (user === null || this.caps === null) return false;
+    const slot = this.slots.get(candidate.campaign);
+    if (slot === undefined) return false;
     const caps = this.capsBySlot[slot];
-    if (caps.length > 0 && this.hasUser && this.caps !== null &&
-        this.caps.capped(slot, caps, this.userKey[0], this.userKey[1], this.nowSec)) {
-      this.stats.capped++;
-      if (this.lastDrop === null) this.lastDrop = NoBidReason.FrequencyCapped;
-      return false;
-    }
+    if (caps.length === 0 || !this.caps.capped(slot, caps, user[0], user[1], nowSec)) return false;
+    this.stats.capped++;
     return true;
   }
 

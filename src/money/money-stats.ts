@@ -22,7 +22,12 @@ export const kStatWordsPerCampaign = 8;
 
 export function moneyStatsBytes(campaigns: readonly Campaign[]): number {
   const creatives = campaigns.reduce((n, c) => n + c.creatives.length, 0);
-  return (campaigns.length * kStatWordsPerCampaign + creatives) * Float64Array.BYTES_PER_ELEMENT;
+  return (campaigns.length * kStatWordsPerCampaign + creatives + 1) * Float64Array.BYTES_PER_ELEMENT;
+}
+
+/** The last word: 1 while the fleet's Redis is reachable, 0 while not, -1 without a fleet. */
+function fleetWordOf(campaigns: readonly { creatives: readonly unknown[] }[]): number {
+  return campaigns.length * kStatWordsPerCampaign + campaigns.reduce((n, c) => n + c.creatives.length, 0);
 }
 
 /** Where each creative's spend word is: after every campaign row, in file order. */
@@ -60,8 +65,9 @@ export class MoneyStatsWriter {
     }
   }
 
-  /** Copies the ledger's live figures (budget left, reserved, throttle) for the scrape. */
-  publish(ledger: BudgetLedger): void {
+  /** Copies the ledger's live figures (budget left, reserved, throttle) and the fleet's state for the scrape. */
+  publish(ledger: BudgetLedger, fleetUp: boolean | null = null): void {
+    this.words[fleetWordOf(this.campaigns)] = fleetUp === null ? -1 : fleetUp ? 1 : 0;
     for (let slot = 0; slot < this.campaigns.length; slot++) {
       const row = slot * kStatWordsPerCampaign;
       this.words[row + kStatSpentTodayMicros] = ledger.spentDay(slot);
@@ -104,6 +110,11 @@ export class MoneyStatsReader {
         availableMicros: w[row + kStatAvailableMicros], reservedMicros: w[row + kStatReservedMicros], throttlePpm: w[row + kStatThrottlePpm],
       };
     });
+  }
+
+  /** 1 fleet up, 0 down, -1 no fleet. */
+  fleetUp(): number {
+    return this.words[fleetWordOf(this.campaigns)];
   }
 
   creativeSpend(): { campaignId: string; creativeId: string; spendMicros: number }[] {

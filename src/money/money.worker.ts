@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   };
   const tickTimer = setInterval(() => {
     owner.tick(Date.now());
-    stats.publish(ledger);
+    stats.publish(ledger, fleet === undefined ? null : fleet.up);
     report();
   }, kTickMs);
 
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
         .then(() => events.close())
         .then(() => fleet?.close())
         .then(() => {
-          stats.publish(ledger);
+          stats.publish(ledger, fleet === undefined ? null : fleet.up);
           report();
           post({ type: 'closed' });
           port.close();

@@ -60,17 +60,26 @@ function isMacro(v: string | undefined): boolean {
 function params(query: string): Map<string, string> {
   const out = new Map<string, string>();
   if (query.length > 4096) return out;
-  for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=');
-    const k = eq < 0 ? pair : pair.slice(0, eq);
-    if (out.has(k)) continue;
-    let v = eq < 0 ? '' : pair.slice(eq + 1);
-    try {
-      v = decodeURIComponent(v.replace(/\+/g, ' '));
-    } catch {
-      v = '\u0000'; // malformed %-escape: never a valid token or number
+  let from = 0;
+  while (from <= query.length) {
+    let amp = query.indexOf('&', from);
+    if (amp < 0) amp = query.length;
+    const eq = query.indexOf('=', from);
+    const hasValue = eq >= 0 && eq < amp;
+    const k = query.slice(from, hasValue ? eq : amp);
+    if (!out.has(k)) {
+      let v = hasValue ? query.slice(eq + 1, amp) : '';
+      // Tokens and plain numbers need no decoding: most values skip it.
+      if (v.includes('%') || v.includes('+')) {
+        try {
+          v = decodeURIComponent(v.replace(/\+/g, ' '));
+        } catch {
+          v = '\u0000'; // malformed %-escape: never a valid token or number
+        }
+      }
+      out.set(k, v);
     }
-    out.set(k, v);
+    from = amp + 1;
   }
   return out;
 }

@@ -61,12 +61,25 @@ export class NoticeTokenError extends Error {
   readonly code = 'NOTICE_TOKEN_INVALID';
 }
 
-function stringsOf(c: NoticeClaims): string[] {
-  return [c.requestId, c.impId, c.bidId, c.campaignId, c.creativeId, c.modelVersion, c.arm];
-}
-
 function mac(key: Buffer, payload: Buffer): Buffer {
   return createHmac('sha256', key).update(payload).digest().subarray(0, kMacBytes);
+}
+
+/**
+ * Where a token is assembled: the longest payload (every string at 255 bytes) plus the MAC.
+ * One per thread; signing is synchronous, so it is never shared between two tokens.
+ */
+const kMaxPayloadBytes = kFixedBytes + kStrings * 256;
+const scratch = Buffer.allocUnsafeSlow(kMaxPayloadBytes + kMacBytes);
+
+/** Writes `s` as a u8-length-prefixed UTF-8 string at `at`; returns the next offset. */
+function writeString(s: string, at: number): number {
+  // A UTF-16 unit takes at most 3 UTF-8 bytes: strings of up to 85 units always fit the u8 length.
+  const n = s.length <= 85 ? scratch.write(s, at + 1, 'utf8') : Buffer.byteLength(s, 'utf8');
+  if (n > 255) throw new NoticeTokenError('a token string is longer than 255 bytes');
+  if (s.length > 85) scratch.write(s, at + 1, 'utf8');
+  scratch[at] = n;
+  return at + 1 + n;
 }
 
 /** Signs `claims` under `key`; throws NoticeTokenError for claims a token cannot carry. */
@@ -77,22 +90,29 @@ export function signNoticeToken(claims: NoticeClaims, key: Buffer): string {
   if (!Number.isInteger(claims.issuedAtSec) || claims.issuedAtSec < 0 || claims.issuedAtSec > 0xffffffff) {
     throw new NoticeTokenError(`issuedAtSec must be a u32 of unix seconds, got ${claims.issuedAtSec}`);
   }
-  if (!/^[A-Z]{3}$/.test(claims.currency)) throw new NoticeTokenError(`currency must be three capital letters, got ${claims.currency}`);
-  const strings = stringsOf(claims).map((s) => Buffer.from(s, 'utf8'));
-  for (const s of strings) if (s.length > 255) throw new NoticeTokenError('a token string is longer than 255 bytes');
-  const payload = Buffer.allocUnsafe(kFixedBytes + strings.reduce((n, s) => n + 1 + s.length, 0));
-  let at = payload.writeUInt8(kNoticeTokenVersion, 0);
-  at = payload.writeUInt8((claims.test ? kFlagTest : 0) | (claims.user !== null ? kFlagUser : 0), at);
-  at = payload.writeInt32BE(claims.user?.hi ?? 0, at);
-  at = payload.writeInt32BE(claims.user?.lo ?? 0, at);
-  at = payload.writeUInt32BE(claims.issuedAtSec, at);
-  at = payload.writeUInt32BE(claims.priceMicros, at);
-  at += payload.write(claims.currency, at, 'latin1');
-  for (const s of strings) {
-    at = payload.writeUInt8(s.length, at);
-    at += s.copy(payload, at);
-  }
-  return Buffer.concat([payload, mac(key, payload)]).toString('base64url');
+  const cur = claims.currency;
+  if (cur.length !== 3 || !/^[A-Z]{3}$/.test(cur)) throw new NoticeTokenError(`currency must be three capital letters, got ${cur}`);
+  const b = scratch;
+  b[0] = kNoticeTokenVersion;
+  b[1] = (claims.test ? kFlagTest : 0) | (claims.user !== null ? kFlagUser : 0);
+  b.writeInt32BE(claims.user?.hi ?? 0, 2);
+  b.writeInt32BE(claims.user?.lo ?? 0, 6);
+  b.writeUInt32BE(claims.issuedAtSec, 10);
+  b.writeUInt32BE(claims.priceMicros, 14);
+  b[18] = cur.charCodeAt(0);
+  b[19] = cur.charCodeAt(1);
+  b[20] = cur.charCodeAt(2);
+  let at = kFixedBytes;
+  at = writeString(claims.requestId, at);
+  at = writeString(claims.impId, at);
+  at = writeString(claims.bidId, at);
+  at = writeString(claims.campaignId, at);
+  at = writeString(claims.creativeId, at);
+  at = writeString(claims.modelVersion, at);
+  at = writeString(claims.arm, at);
+  const digest = createHmac('sha256', key).update(b.subarray(0, at)).digest();
+  digest.copy(b, at, 0, kMacBytes);
+  return b.toString('base64url', 0, at + kMacBytes);
 }
 
 /**
