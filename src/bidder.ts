@@ -120,7 +120,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   let money: MoneyService;
   try {
     money = await MoneyService.start(config, campaigns.campaigns, campaignsJson, moneyShared, metricsBuffer,
-      (m) => process.stderr.write(`bidder: ${m}\n`), noticeKey);
+      (m) => process.stderr.write(`bidder: ${m}\n`), noticeKey, `${model.entry.name}@${model.entry.version}`);
   } catch (err) {
     if (err instanceof MoneyStartError) throw new StartupError(err.code, [err.message]);
     throw err;

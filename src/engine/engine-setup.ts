@@ -142,7 +142,7 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
     const ledger = new BudgetLedger(data.money.ledger, parsed.campaigns.length, data.money.ledgerShape);
     money = new MoneyGate(parsed.campaigns, ledger, new FrequencyCaps(data.money.caps));
     idPrefix = data.money.bidIdPrefix + idPrefix;
-    events = BidEvents.claim(data.money, threadId, `${data.activeModel}@${active?.version ?? ''}`) ?? undefined;
+    events = BidEvents.claim(data.money, threadId) ?? undefined;
   }
 
   const parts: EngineParts = {

@@ -14,6 +14,7 @@ import type { MetricsLayout, SlotWriter } from '../metrics/shared-metrics';
 import type { NoticeOutcome } from './money-owner';
 import type { EventCounters } from './money-protocol';
 import type { MoneyShared } from './money-shared';
+import { readBidRecord } from './bid-record';
 
 /** What the event log needs of the fleet store: appending records to a stream, fire and forget. */
 export interface StreamPort {
@@ -28,6 +29,8 @@ export interface MoneyEventsOptions {
   fleet?: StreamPort;
   metrics: SlotWriter;
   layout: MetricsLayout;
+  /** The scoring model, name@version: every bid of this process was priced by it. */
+  modelVersion: string;
 }
 
 export class MoneyEvents {
@@ -82,7 +85,7 @@ export class MoneyEvents {
 
   /** Drains the rings into the files and the stream; reports the counters. */
   pump(): void {
-    for (const ring of this.rings) ring.drain((r: Uint8Array) => this.put(r));
+    for (const ring of this.rings) ring.drain((r: Uint8Array) => this.bid(r));
     this.writer?.flush();
     if (this.streamBatch.length > 0) {
       const fleet = this.o.fleet;
@@ -108,6 +111,30 @@ export class MoneyEvents {
     this.pump();
     await this.writer?.close();
     this.report();
+  }
+
+  /** One engine thread's raw bid record (bid-record.ts) as the log's flatbuffers record. */
+  private bid(raw: Uint8Array): void {
+    const b = readBidRecord(raw);
+    if (b === null) return;
+    const f = this.fields;
+    f.kind = 'bid';
+    f.timeMs = b.timeMs;
+    f.requestId = b.requestId;
+    f.impId = b.impId;
+    f.bidId = b.bidId;
+    f.campaignId = b.campaignId;
+    f.creativeId = b.creativeId;
+    f.priceMicros = b.priceMicros;
+    f.currency = b.currency;
+    f.clearingMicros = -1;
+    f.costMicros = 0;
+    f.lossReason = -1;
+    f.minToWinMicros = -1;
+    f.modelVersion = this.o.modelVersion;
+    f.arm = '';
+    f.test = b.test;
+    this.put(this.encoder.encode(f));
   }
 
   private put(record: Uint8Array): void {

@@ -8,6 +8,8 @@ export interface MoneyWorkerInit {
   campaignsJson: string;
   fxRates: Record<string, number>;
   seatId: string;
+  /** The scoring model, name@version, for the event log's bid records. */
+  modelVersion: string;
   money: MoneyConfig;
   metrics: SharedArrayBuffer;
   /** Per-campaign and per-creative figures the operations thread exports (money-stats.ts). */

@@ -66,9 +66,9 @@ export class MoneyService {
   readonly stats: SharedArrayBuffer;
 
   static async start(config: BidderConfig, campaigns: readonly Campaign[], campaignsJson: string, shared: MoneyShared, metrics: SharedArrayBuffer,
-    log: (m: string) => void, key: NoticeKey & { ok: true }): Promise<MoneyService> {
+    log: (m: string) => void, key: NoticeKey & { ok: true }, modelVersion: string): Promise<MoneyService> {
     if (key.warning !== null) log(key.warning);
-    const service = new MoneyService(config, campaigns, campaignsJson, shared, metrics, log);
+    const service = new MoneyService(config, campaigns, campaignsJson, shared, metrics, log, modelVersion);
     await service.ready;
     // From here the bidder's own handles keep the process alive; a drain refs it again (close()).
     service.worker.unref();
@@ -78,10 +78,10 @@ export class MoneyService {
   private readonly ready: Promise<void>;
 
   private constructor(config: BidderConfig, campaigns: readonly Campaign[], campaignsJson: string, shared: MoneyShared, metrics: SharedArrayBuffer,
-    private readonly log: (m: string) => void) {
+    private readonly log: (m: string) => void, modelVersion: string) {
     this.stats = new SharedArrayBuffer(Math.max(8, moneyStatsBytes(campaigns)));
     const init: MoneyWorkerInit = {
-      shared, campaignsJson, fxRates: config.bidding.fxRates, seatId: config.bidding.seatId, money: config.money, metrics, stats: this.stats,
+      shared, campaignsJson, fxRates: config.bidding.fxRates, seatId: config.bidding.seatId, modelVersion, money: config.money, metrics, stats: this.stats,
     };
     this.worker = new Worker(moneyWorkerFile(), { workerData: init });
     this.exited = new Promise((res) => this.worker.once('exit', res));

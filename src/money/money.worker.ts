@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const caps = new FrequencyCaps(shared.caps);
   const stats = new MoneyStatsWriter(init.stats, campaigns);
   const trackers = cfg.fireAdvertiserTrackers ? new TrackerFirer(init.seatId) : null;
-  const events = new MoneyEvents({ cfg, shared, instanceId, fleet, metrics, layout });
+  const events = new MoneyEvents({ cfg, shared, instanceId, fleet, metrics, layout, modelVersion: init.modelVersion });
   const creativesById = new Map(campaigns.flatMap((c) => c.creatives.map((cr) => [`${c.id}/${cr.id}`, cr] as const)));
 
   const onOutcome = (o: NoticeOutcome): void => {
