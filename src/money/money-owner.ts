@@ -35,6 +35,8 @@ export interface FleetPort {
   claimNotice(noticeKey: string, ttlSec: number): Promise<'first' | 'repeat' | 'unknown'>;
   incrementCaps(entries: { key: string; windowSec: number }[]): Promise<number[] | null>;
   capKey(campaignId: string, capIndex: number, userHashHex: string, windowIndex: number): string;
+  /** The fleet's spend of a campaign on a day (micro-USD); null when Redis cannot say. */
+  spendOf?(campaignId: string, dayKey: string): Promise<number | null>;
 }
 
 /** What happened to one notice, for the event log and the metrics. */
@@ -287,10 +289,20 @@ export class MoneyOwner {
         this.o.ledger.setThrottle(m.slot, 1_000_000);
         continue;
       }
-      const start = m.day.startOf(nowMs);
-      const length = m.day.lengthOf(nowMs);
-      const ppm = m.pacing.step((nowMs - start) / length, this.o.ledger.spentDay(m.slot));
-      this.o.ledger.setThrottle(m.slot, ppm);
+      const fraction = (nowMs - m.day.startOf(nowMs)) / m.day.lengthOf(nowMs);
+      const fleet = this.o.fleet;
+      if (fleet === undefined || !fleet.up || fleet.spendOf === undefined) {
+        // Embedded, or Redis down: this process's own spend against the day's budget.
+        this.o.ledger.setThrottle(m.slot, m.pacing.step(fraction, this.o.ledger.spentDay(m.slot)));
+        continue;
+      }
+      // In a fleet every instance paces on the fleet's spend (Redis keeps it per day), so
+      // together they spread the one daily budget, rather than each aiming at all of it.
+      const pacing = m.pacing;
+      void fleet.spendOf(m.campaign.id, m.dayKey).then((spent) => {
+        const own = this.o.ledger.spentDay(m.slot);
+        this.o.ledger.setThrottle(m.slot, pacing.step(fraction, spent === null ? own : Math.max(spent, own)));
+      });
     }
   }
 }

@@ -15,6 +15,7 @@ import { EventRing } from '../events/event-ring';
 import { buildMetricsLayout, M, NOTICE_KINDS, OutcomeTable } from '../metrics/definitions';
 import { claimSlot, kMaxSlots, SlotWriter } from '../metrics/shared-metrics';
 import { NOTICE_ANOMALIES, readNotice } from '../notices/notice-request';
+import { kMacAlreadyVerified } from '../notices/notice-token';
 import { TrackerFirer } from '../notices/tracker-firer';
 import { BudgetLedger } from './budget-ledger';
 import { FleetStore } from './fleet-store';
@@ -22,7 +23,6 @@ import { FrequencyCaps } from './frequency-caps';
 import { MoneyEvents } from './money-events';
 import { MoneyOwner, type FleetPort, type NoticeOutcome } from './money-owner';
 import type { MoneyMessage, MoneyReply, MoneyWorkerInit } from './money-protocol';
-import { noticeKeyOf } from './money-shared';
 import { MoneyStatsWriter } from './money-stats';
 import { drainNotices } from './notice-handoff';
 
@@ -88,15 +88,15 @@ async function main(): Promise<void> {
   });
   owner.start(Date.now());
 
-  const keys = [noticeKeyOf(shared)];
   const rings = shared.noticeRings.map((r) => new EventRing(r));
   const pending = new Set<Promise<unknown>>();
   const pump = (): void => {
     const nowMs = Date.now();
     for (const ring of rings) {
       drainNotices(ring, (kind, query, arrivedAtMs) => {
-        // Read again here; the acceptor accepted it, so age gets a minute of slack for the hand-over.
-        const read = readNotice(kind, query, keys, Math.floor(nowMs / 1000), shared.noticeMaxAgeSec + 60);
+        // Read again here (the acceptor verified its MAC: only the claims are read); age gets
+        // a minute of slack for the hand-over.
+        const read = readNotice(kind, query, kMacAlreadyVerified, Math.floor(nowMs / 1000), shared.noticeMaxAgeSec + 60);
         if (!read.ok) return;
         const p = owner.take(read.notice, arrivedAtMs);
         pending.add(p);

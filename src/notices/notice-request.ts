@@ -15,7 +15,7 @@
  * capped at it (second-price auctions never clear above the bid) and counted. Encrypted
  * price macros are out of scope: an encrypted value reads as not a number.
  */
-import { verifyNoticeToken, type NoticeClaims, type NoticeTokenRefusal } from './notice-token';
+import { kMacAlreadyVerified, verifyNoticeToken, type NoticeClaims, type NoticeTokenRefusal } from './notice-token';
 import type { NoticeKind } from './notice-urls';
 
 /** Why a notice's figures were not taken as given: the label of bidder_notice_anomalies_total. */
@@ -84,7 +84,8 @@ function params(query: string): Map<string, string> {
   return out;
 }
 
-export function readNotice(kind: NoticeKind, query: string, keys: readonly Buffer[], nowSec: number, maxAgeSec: number): NoticeRead {
+/** `keys`: the keys to verify under, or kMacAlreadyVerified for a query an acceptor of this process verified. */
+export function readNotice(kind: NoticeKind, query: string, keys: readonly Buffer[] | typeof kMacAlreadyVerified, nowSec: number, maxAgeSec: number): NoticeRead {
   const q = params(query);
   const token = q.get('t');
   if (token === undefined || token === '') return { ok: false, status: 400, result: 'malformed', code: 'NOTICE_TOKEN_MISSING' };
