@@ -19,6 +19,18 @@ import { monoNowMs } from '../../src/util/clock';
 import type { ReplySink } from '../../src/engine/bid-engine';
 import { createEngine } from '../../src/engine/engine-setup';
 import { createScorer } from '../../src/engine/onnx-scorer';
+import { randomBytes } from 'node:crypto';
+import type { Campaign } from '../../src/decisioning/campaign-types';
+import type { MetricsLayout } from '../../src/metrics/shared-metrics';
+import { BidEvents } from '../../src/money/bid-events';
+import { BudgetLedger } from '../../src/money/budget-ledger';
+import { FrequencyCaps } from '../../src/money/frequency-caps';
+import { MoneyEvents } from '../../src/money/money-events';
+import { MoneyGate } from '../../src/money/money-gate';
+import { MoneyOwner } from '../../src/money/money-owner';
+import { allocateMoneyShared } from '../../src/money/money-service';
+import { NoticeUrls } from '../../src/notices/notice-urls';
+import { loadNoticeKey } from '../../src/notices/notice-key';
 
 /** One request held by a peer while the engine works on it. */
 export interface PeerJob {
@@ -59,6 +71,7 @@ export async function createPeerEngine(): Promise<PeerEngine> {
   const scorer = await createScorer(model.shared, model.byteLength, 4096);
   await scorer.warm();
   const slab = new ReceiveSlab(config.pool.slabSegmentBytes, config.pool.slabSegments);
+  const money = startPeerMoney(config, parsed.campaigns, `${config.model.name}@${model.entry.version}`, layout);
   const engine = createEngine({
     index: new CampaignIndex(parsed.campaigns),
     scorer,
@@ -68,7 +81,10 @@ export async function createPeerEngine(): Promise<PeerEngine> {
     bidding: config.bidding,
     maxBodyBytes: config.server.maxBodyBytes,
     testHooks: false,
-    idPrefix: 'peer-',
+    idPrefix: `${money.shared.bidIdPrefix}peer-`,
+    notices: money.notices,
+    money: money.gate,
+    events: money.events,
   });
   let jobs: PeerJob[] = [];
   // Bytes when the engine has them (as the bidder's inline lane takes them), else the string.
@@ -90,6 +106,35 @@ export async function createPeerEngine(): Promise<PeerEngine> {
       tail = tail.then(() => runNow(batch));
       return tail;
     },
+  };
+}
+
+/**
+ * The bid path's money work, as the bidder's engine does it (signed notice URLs, budgets and
+ * reservations, bid records for the event log), on the peer's one thread: what a money owner
+ * does on its own thread in the bidder (the day's budgets at start, expiry each second,
+ * encoding and writing the bid records) runs here on timers. So the bidder and its twin run
+ * the same engine, and their ratios still measure what the threads earn.
+ */
+function startPeerMoney(config: BidderConfig, campaigns: Campaign[], modelVersion: string, layout: MetricsLayout) {
+  const key = loadNoticeKey(config.money.noticeKeyFile === '' ? undefined : config.money.noticeKeyFile, (n) => randomBytes(n));
+  if (!key.ok) throw new Error(key.message);
+  const shared = allocateMoneyShared(config, campaigns, key.key, config.server.port, 1);
+  const ledger = new BudgetLedger(shared.ledger, campaigns.length, shared.ledgerShape);
+  const caps = new FrequencyCaps(shared.caps);
+  const owner = new MoneyOwner({
+    campaigns, ledger, caps, fxRates: config.bidding.fxRates, noticeMaxAgeSec: shared.noticeMaxAgeSec,
+    reservationTtlSec: config.money.reservationTtlSec, bidIdPrefix: shared.bidIdPrefix,
+  });
+  owner.start(Date.now());
+  const events = new MoneyEvents({ cfg: config.money, shared, instanceId: shared.instanceId, metrics: new SlotWriter(layout, layout.allocate(), 0), layout, modelVersion });
+  setInterval(() => owner.tick(Date.now()), 1_000).unref();
+  setInterval(() => events.pump(), 20).unref();
+  return {
+    shared,
+    notices: new NoticeUrls(shared.noticeBaseUrl, key.key, modelVersion),
+    gate: new MoneyGate(campaigns, ledger, caps),
+    events: BidEvents.claim(shared, 1) ?? undefined,
   };
 }
 
