@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
+import { mulberry32 } from '../../native-models/prng';
 import { PacingController } from '../../src/money/pacing';
 
 interface Day {
@@ -15,25 +16,13 @@ interface Day {
   maxRate: number;
 }
 
-/** A small deterministic generator, so every run of a scenario is the same day. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One day: `volume(fraction)` eligible requests per minute; each one the campaign takes part
  * in (probability = the throttle) wins with `winRate` and costs `costMicros`.
  */
 function simulate(budget: number, volume: (f: number) => number, winRate: number, costMicros: number, seed = 1, startRate = 0.1, mode: 'even' | 'asap' = 'even'): Day {
   const pacing = new PacingController({ dailyBudgetMicros: budget, startRate, mode });
-  const random = rng(seed);
+  const random = mulberry32(seed); // deterministic: every run of a scenario is the same day
   const steps = 1440;
   let spent = 0;
   let ppm = pacing.step(0, 0);
