@@ -10,7 +10,7 @@
 import { readBatchReply, ReplyWriter } from '../codec/reply-batch';
 import { CampaignIndex } from '../decisioning/campaign-index';
 import { parseCampaigns } from '../decisioning/campaign-loader';
-import type { OutcomeTable } from '../metrics/definitions';
+import { M, type OutcomeTable } from '../metrics/definitions';
 import { SlotWriter } from '../metrics/shared-metrics';
 import type { WorkerInit } from '../pool/worker-init';
 import { ConsentResolver, kDefaultConsentCacheEntries, type ConsentMode } from '../privacy/consent-resolver';
@@ -140,7 +140,15 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
     const active = data.models.find((m) => m.name === data.activeModel);
     notices = new NoticeUrls(data.money.noticeBaseUrl, noticeKeyOf(data.money), `${data.activeModel}@${active?.version ?? ''}`);
     const ledger = new BudgetLedger(data.money.ledger, parsed.campaigns.length, data.money.ledgerShape);
-    money = new MoneyGate(parsed.campaigns, ledger, new FrequencyCaps(data.money.caps));
+    const layout = s.metrics.layout;
+    const metrics = s.metrics;
+    money = new MoneyGate(parsed.campaigns, ledger, new FrequencyCaps(data.money.caps), {
+      inc: (offset) => metrics.inc(offset),
+      offsets: {
+        paced: layout.offset(M.moneyNoBids, ['paced']), budget: layout.offset(M.moneyNoBids, ['budget']),
+        capped: layout.offset(M.moneyNoBids, ['capped']), reserveFailed: layout.offset(M.moneyNoBids, ['reserve_failed']),
+      },
+    });
     idPrefix = data.money.bidIdPrefix + idPrefix;
     events = BidEvents.claim(data.money, threadId) ?? undefined;
   }

@@ -18,11 +18,10 @@ import type { BudgetLedger } from './budget-ledger';
 import type { FrequencyCaps } from './frequency-caps';
 import { cpmMicros, impressionCostMicrosUsd } from './money-units';
 
-export interface MoneyGateStats {
-  paced: number;
-  budget: number;
-  capped: number;
-  reserveFailed: number;
+/** Where the gate counts what it kept out (bidder_money_filtered_total{reason}); absent, nothing is counted. */
+export interface MoneyGateCounters {
+  inc(offset: number): void;
+  offsets: { paced: number; budget: number; capped: number; reserveFailed: number };
 }
 
 export class MoneyGate {
@@ -30,12 +29,12 @@ export class MoneyGate {
   private readonly capsBySlot: (readonly FrequencyCap[])[] = [];
   /** Why the last filter() dropped candidates (the first check that did), for the no-bid reason. */
   lastDrop: NoBidReason | null = null;
-  readonly stats: MoneyGateStats = { paced: 0, budget: 0, capped: 0, reserveFailed: 0 };
 
   constructor(
     campaigns: readonly Campaign[],
     private readonly ledger: BudgetLedger,
     private readonly caps: FrequencyCaps | null,
+    private readonly counters: MoneyGateCounters | null = null,
     private readonly random: () => number = Math.random,
   ) {
     for (let i = 0; i < campaigns.length; i++) {
@@ -69,10 +68,10 @@ export class MoneyGate {
     const verdict = this.ledger.mayBid(slot, this.random);
     if (verdict === 0) return true;
     if (verdict === 1) {
-      this.stats.paced++;
+      this.counters?.inc(this.counters.offsets.paced);
       if (this.lastDrop === null) this.lastDrop = NoBidReason.Paced;
     } else {
-      this.stats.budget++;
+      this.counters?.inc(this.counters.offsets.budget);
       if (this.lastDrop === null) this.lastDrop = NoBidReason.BudgetExhausted;
     }
     return false;
@@ -89,7 +88,7 @@ export class MoneyGate {
     if (slot === undefined) return false;
     const caps = this.capsBySlot[slot];
     if (caps.length === 0 || !this.caps.capped(slot, caps, user[0], user[1], nowSec)) return false;
-    this.stats.capped++;
+    this.counters?.inc(this.counters.offsets.capped);
     return true;
   }
 
@@ -104,7 +103,7 @@ export class MoneyGate {
     if (slot === undefined) return true;
     const cost = impressionCostMicrosUsd(cpmMicros(price), usdToBidCur);
     if (this.ledger.tryReserve(slot, cost, nowSec)) return true;
-    this.stats.reserveFailed++;
+    this.counters?.inc(this.counters.offsets.reserveFailed);
     return false;
   }
 }

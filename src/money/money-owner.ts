@@ -91,6 +91,9 @@ export interface MoneyCounters {
   notices: Record<NoticeKind, { accepted: number; repeat: number }>;
   spendMicros: number;
   unknownCampaign: number;
+  leasesGranted: number;
+  /** Leases Redis answered with nothing: the budget (day or total) is spent fleet-wide. */
+  leasesEmpty: number;
   leaseFailures: number;
 }
 
@@ -105,6 +108,8 @@ export class MoneyOwner {
     notices: { win: { accepted: 0, repeat: 0 }, bill: { accepted: 0, repeat: 0 }, loss: { accepted: 0, repeat: 0 } },
     spendMicros: 0,
     unknownCampaign: 0,
+    leasesGranted: 0,
+    leasesEmpty: 0,
     leaseFailures: 0,
   };
 
@@ -277,7 +282,10 @@ export class MoneyOwner {
     void fleet.leaseBudget(m.campaign.id, m.dayKey, m.dailyMicros, m.totalMicros, slice).then((r) => {
       m.leasing = false;
       if (r.ok) {
-        if (r.grantedMicros > 0) ledger.grant(m.slot, r.grantedMicros);
+        if (r.grantedMicros > 0) {
+          ledger.grant(m.slot, r.grantedMicros);
+          this.counters.leasesGranted++;
+        } else this.counters.leasesEmpty++;
       } else this.counters.leaseFailures++;
     });
   }

@@ -107,9 +107,11 @@ async function main(): Promise<void> {
   };
   const pumpTimer = setInterval(pump, kPumpMs);
   // Counters kept by plain objects on this thread, reported into the shared metrics as deltas.
-  const reported = { fired: 0, failed: 0, dropped: 0, fleetFailed: 0, leaseFailures: 0 };
+  const reported = { fired: 0, failed: 0, dropped: 0, fleetFailed: 0, leasesGranted: 0, leasesEmpty: 0 };
   const trackerAt = { fired: layout.offset(M.trackers, ['fired']), failed: layout.offset(M.trackers, ['failed']), dropped: layout.offset(M.trackers, ['dropped']) };
   const fleetFailedAt = layout.offset(M.fleet, ['failed']);
+  const leaseGrantedAt = layout.offset(M.fleet, ['lease_granted']);
+  const leaseEmptyAt = layout.offset(M.fleet, ['lease_empty']);
   const report = (): void => {
     if (trackers !== null) {
       for (const k of ['fired', 'failed', 'dropped'] as const) {
@@ -122,6 +124,11 @@ async function main(): Promise<void> {
       const d = fleet.counters.failures - reported.fleetFailed;
       if (d > 0) metrics.inc(fleetFailedAt, d);
       reported.fleetFailed = fleet.counters.failures;
+      const c = owner.counters;
+      if (c.leasesGranted > reported.leasesGranted) metrics.inc(leaseGrantedAt, c.leasesGranted - reported.leasesGranted);
+      if (c.leasesEmpty > reported.leasesEmpty) metrics.inc(leaseEmptyAt, c.leasesEmpty - reported.leasesEmpty);
+      reported.leasesGranted = c.leasesGranted;
+      reported.leasesEmpty = c.leasesEmpty;
     }
   };
   const tickTimer = setInterval(() => {

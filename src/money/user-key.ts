@@ -1,45 +1,83 @@
 /**
- * The user a frequency cap counts: `user.id`, then `user.buyeruid`, then `device.ifa`, the
- * first present that privacy allows (privacy-bits.ts: user ids and buyeruid need user data
- * allowed; the IFA also needs no lmt/dnt). Hashed to 64 bits (string-hash.ts) with a prefix
- * per source, so an exchange's user id "x" and an IFA "x" are different users.
+ * The user a frequency cap counts impressions for: a 64-bit hash of the first usable id of
+ * the request, in this order: user.id (the exchange's id), user.buyeruid (ours, from a
+ * cookie sync), device.ifa (the advertising id of the device). Privacy decides what is
+ * usable (src/privacy/privacy-bits.ts): user.id and buyeruid need userDataAllowed, the IFA
+ * needs ifaAllowed (which also excludes lmt/dnt). A request with no usable id has no key:
+ * it is not capped, and its impressions are not counted.
+ *
+ * Each source hashes under its own prefix, so user.id "x" and an IFA "x" are two users.
+ * No allocation: the hash lands in the caller's two-word array.
  */
 import type { BidRequest } from '../openrtb/types';
 import { hash64 } from '../privacy/string-hash';
 
+/** Which id the key came from: what userKeyOf returns. Fixed; used as metric labels. */
 export const kUserKeyNone = 0;
 export const kUserKeyUserId = 1;
 export const kUserKeyBuyerUid = 2;
 export const kUserKeyIfa = 3;
+export const USER_KEY_SOURCES = ['none', 'user_id', 'buyeruid', 'ifa'] as const;
 
-const kZeroIfa = '00000000-0000-0000-0000-000000000000';
-/** Key-space prefixes, apart from every other hash64 use (consent strings use small format numbers). */
-const kPrefixBase = 0x55_53_52_00; // "USR\0"
+/** hash64 prefixes, one per source (ASCII "FCu1", "FCb2", "FCi3"), keeping the key spaces apart. */
+export const kPrefixUserId = 0x46437531;
+export const kPrefixBuyerUid = 0x46436232;
+export const kPrefixIfa = 0x46436933;
 
-function usable(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= 512;
+/** Indices of the key's halves in `out` (the same as string-hash's kHashHi / kHashLo). */
+export const kUserKeyHi = 0;
+export const kUserKeyLo = 1;
+
+/** A string id worth keying on: typed defensively, since real traffic sends odd shapes. */
+function idOf(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
-/** Writes the user's 64-bit key into out[0..1]; returns which source it came from, kUserKeyNone for none. */
+/**
+ * Whether `ifa` is an id at all: the all-zero IFA ("00000000-0000-0000-0000-000000000000",
+ * what iOS sends when tracking is denied, also seen without dashes) names no device, and
+ * keying on it would cap every such user together.
+ */
+export function isUsableIfa(ifa: string): boolean {
+  for (let i = 0; i < ifa.length; i++) {
+    const c = ifa.charCodeAt(i);
+    if (c !== 48 /* 0 */ && c !== 45 /* - */) return true;
+  }
+  return false;
+}
+
+/**
+ * Writes the request's frequency-cap user key into out[kUserKeyHi], out[kUserKeyLo] and
+ * returns its source (kUserKeyUserId, kUserKeyBuyerUid, kUserKeyIfa); returns kUserKeyNone,
+ * leaving `out` as it was, when no id may be used. Test the result against kUserKeyNone
+ * (0), not as a boolean.
+ */
 export function userKeyOf(req: BidRequest, userDataAllowed: boolean, ifaAllowed: boolean, out: Int32Array): number {
   if (userDataAllowed) {
-    const u = req.user;
-    if (u !== undefined && u !== null) {
-      if (usable(u.id)) {
-        hash64(kPrefixBase + kUserKeyUserId, u.id, 0, out);
+    const user = req.user;
+    if (user !== undefined && user !== null && typeof user === 'object') {
+      const id = idOf(user.id);
+      if (id !== null) {
+        hash64(kPrefixUserId, id, 0, out);
         return kUserKeyUserId;
       }
-      if (usable(u.buyeruid)) {
-        hash64(kPrefixBase + kUserKeyBuyerUid, u.buyeruid, 0, out);
+      const buyer = idOf(user.buyeruid);
+      if (buyer !== null) {
+        hash64(kPrefixBuyerUid, buyer, 0, out);
         return kUserKeyBuyerUid;
       }
     }
   }
-  if (ifaAllowed) {
-    const ifa = req.device?.ifa;
-    if (usable(ifa) && ifa !== kZeroIfa) {
-      hash64(kPrefixBase + kUserKeyIfa, ifa.toLowerCase(), 0, out);
-      return kUserKeyIfa;
+  // ifaAllowed implies userDataAllowed (privacy-bits.ts); both are checked so that a
+  // caller passing inconsistent flags still never uses the IFA without user data.
+  if (ifaAllowed && userDataAllowed) {
+    const device = req.device;
+    if (device !== undefined && device !== null && typeof device === 'object') {
+      const ifa = idOf(device.ifa);
+      if (ifa !== null && isUsableIfa(ifa)) {
+        hash64(kPrefixIfa, ifa, 0, out);
+        return kUserKeyIfa;
+      }
     }
   }
   return kUserKeyNone;

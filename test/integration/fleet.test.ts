@@ -133,6 +133,9 @@ t.test('two bidders share one budget through Redis; bills cross over; Redis stop
   t.ok(spendA + spendB <= 20_000, 'the fleet spent no more than the daily budget');
   const repeats = (await metric(a, 'bidder_notices_counted_total', { kind: 'bill', counted: 'repeat' })) + (await metric(b, 'bidder_notices_counted_total', { kind: 'bill', counted: 'repeat' }));
   t.equal(repeats, bids.length, 'every cross-instance retry was recognised as a repeat through Redis');
+  await until('leases counted', async () => (await metric(a, 'bidder_fleet_operations_total', { result: 'lease_granted' })) > 0 &&
+    (await metric(b, 'bidder_fleet_operations_total', { result: 'lease_granted' })) > 0, 5_000);
+  t.pass('both bidders leased budget from Redis (bidder_fleet_operations_total{result="lease_granted"})');
 
   // Under load, Redis goes away: both keep answering (the capped campaign has no budget, so bids go on).
   let answered = 0;

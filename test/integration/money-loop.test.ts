@@ -116,6 +116,7 @@ t.test('bills fired, retried and forged until the daily budget runs out', async 
   t.equal(sampleValue(metrics, 'bidder_spend_micros_total', { campaign: 'mx-daily' }), 15_000);
   t.equal(sampleValue(metrics, 'bidder_creative_spend_micros_total', { campaign: 'mx-daily', creative: 'mx-daily-b300x250' }), 15_000);
   t.equal(sampleValue(metrics, 'bidder_requests_total', { outcome: 'no_bid', reason: 'budget_exhausted' }), 2);
+  t.ok((sampleValue(metrics, 'bidder_money_filtered_total', { reason: 'reserve_failed' }) ?? 0) >= 1, 'refused reservations are counted');
 });
 
 t.test('a loss gives the reservation back; a clearing price above the bid is capped; test traffic never spends', async (t) => {
@@ -158,6 +159,7 @@ t.test('a frequency cap stops a user after two billed impressions; another user 
   }
   await counted(b, 'bill', 2);
   t.same(await bid(b, 'cap-2', 'capped.example', user), { noBid: 'frequency_capped' }, 'the third impression is capped');
+  t.equal(sampleValue(await scrape(b.opsPort), 'bidder_money_filtered_total', { reason: 'capped' }), 1, 'the capped candidate is counted');
   t.ok('price' in (await bid(b, 'cap-other', 'capped.example', { user: { id: 'capped-user-2' } })), 'another user is not');
   // Under COPPA the user id may not be used: not capped (and not counted), so it bids contextually.
   t.ok('price' in (await bid(b, 'cap-coppa', 'capped.example', { ...user, regs: { coppa: 1 } })), 'a child is never keyed, so never capped');
