@@ -101,9 +101,32 @@ export interface PrivacyConfig {
 }
 
 export interface ModelConfig {
-  /** Name of the model in the manifest that scores bids. */
+  /** Name of the model in the manifest that scores bids (the active model at start). */
   name: string;
   dir: string;
+  /** A model (name or name@version) that shadows the active one from the start; '' for none. */
+  shadow: string;
+  /** Of every 1,000 batches, how many the shadow model also scores, off the critical path. */
+  shadowSamplePermille: number;
+  /** Seconds a canary stays at each step of its ramp (1%, 5%, 25%, 100%) before the next. */
+  canaryStepSec: number;
+  /** A canary whose scoring errors pass this many per 1,000 runs in a step is rolled back. */
+  canaryMaxErrorPermille: number;
+  /** A canary whose mean session.run time in a step passes this (microseconds) is rolled back. */
+  canaryMaxRunUs: number;
+}
+
+export interface AdminConfig {
+  /**
+   * A file holding the admin API's bearer token (at least 16 bytes; a trailing newline is
+   * not token). '' turns the admin API off: every /admin path is 404.
+   */
+  tokenFile: string;
+}
+
+export interface ExperimentsConfig {
+  /** The experiments file (A/B arms); '' for none. Reloaded through POST /admin/experiments/reload. */
+  file: string;
 }
 
 export interface MoneyConfig {
@@ -143,6 +166,8 @@ export interface BidderConfig {
   bidding: BiddingConfig;
   model: ModelConfig;
   privacy: PrivacyConfig;
+  admin: AdminConfig;
+  experiments: ExperimentsConfig;
   /** Honour x-test-* request headers (worker crash, delay). Only for the test suite. */
   testHooks: boolean;
 }
@@ -223,7 +248,14 @@ export function defaultConfig(root = projectRoot(), budget: Pick<CpuBudget, 'cpu
     model: {
       name: 'ctr-logreg',
       dir: resolve(root, 'native-models'),
+      shadow: '',
+      shadowSamplePermille: 100,
+      canaryStepSec: 60,
+      canaryMaxErrorPermille: 10,
+      canaryMaxRunUs: 5_000,
     },
+    admin: { tokenFile: '' },
+    experiments: { file: '' },
     privacy: {
       vendorId: 0,
       consentCacheEntries: 4_096,
@@ -286,6 +318,13 @@ export const ENV_VARS: Readonly<Record<string, EnvSpec>> = {
   BIDDER_FIRE_ADVERTISER_TRACKERS: { path: 'money.fireAdvertiserTrackers', kind: 'bool' },
   BIDDER_MODEL: { path: 'model.name', kind: 'string' },
   BIDDER_MODEL_DIR: { path: 'model.dir', kind: 'string' },
+  BIDDER_MODEL_SHADOW: { path: 'model.shadow', kind: 'string' },
+  BIDDER_MODEL_SHADOW_SAMPLE_PERMILLE: { path: 'model.shadowSamplePermille', kind: 'int' },
+  BIDDER_CANARY_STEP_SEC: { path: 'model.canaryStepSec', kind: 'int' },
+  BIDDER_CANARY_MAX_ERROR_PERMILLE: { path: 'model.canaryMaxErrorPermille', kind: 'int' },
+  BIDDER_CANARY_MAX_RUN_US: { path: 'model.canaryMaxRunUs', kind: 'int' },
+  BIDDER_ADMIN_TOKEN_FILE: { path: 'admin.tokenFile', kind: 'string' },
+  BIDDER_EXPERIMENTS_FILE: { path: 'experiments.file', kind: 'string' },
   BIDDER_TEST_HOOKS: { path: 'testHooks', kind: 'bool' },
 };
 
@@ -414,6 +453,13 @@ export function validateConfig(c: BidderConfig): string[] {
   validateMoney(c.money, errors);
   checkString(errors, 'model.name', c.model.name);
   checkString(errors, 'model.dir', c.model.dir);
+  if (typeof c.model.shadow !== 'string') errors.push('model.shadow: must be a string');
+  checkInt(errors, 'model.shadowSamplePermille', c.model.shadowSamplePermille, 0, 1_000);
+  checkInt(errors, 'model.canaryStepSec', c.model.canaryStepSec, 1, 86_400);
+  checkInt(errors, 'model.canaryMaxErrorPermille', c.model.canaryMaxErrorPermille, 0, 1_000);
+  checkInt(errors, 'model.canaryMaxRunUs', c.model.canaryMaxRunUs, 1, 10_000_000);
+  if (typeof c.admin.tokenFile !== 'string') errors.push('admin.tokenFile: must be a string');
+  if (typeof c.experiments.file !== 'string') errors.push('experiments.file: must be a string');
   if (typeof c.testHooks !== 'boolean') errors.push('testHooks: must be a boolean');
   // x-test-crash and x-test-delay-ms let any client kill or stall a worker: never on a
   // listener that another machine can reach.
@@ -478,6 +524,12 @@ export function loadConfig(
       if (parsed.model && typeof (parsed.model as Record<string, unknown>).dir === 'string') {
         config.model.dir = resolve(dir, config.model.dir);
       }
+      if (parsed.admin && typeof (parsed.admin as Record<string, unknown>).tokenFile === 'string' && config.admin.tokenFile !== '') {
+        config.admin.tokenFile = resolve(dir, config.admin.tokenFile);
+      }
+      if (parsed.experiments && typeof (parsed.experiments as Record<string, unknown>).file === 'string' && config.experiments.file !== '') {
+        config.experiments.file = resolve(dir, config.experiments.file);
+      }
     } catch (err) {
       errors.push(`BIDDER_CONFIG (${file}): ${(err as Error).message}`);
     }
@@ -491,7 +543,8 @@ export function loadConfig(
     }
     const value = parseEnvValue(name, raw, spec, errors);
     if (value === undefined) continue;
-    if (spec.path === 'bidding.campaignsFile' || spec.path === 'model.dir') {
+    if (spec.path === 'bidding.campaignsFile' || spec.path === 'model.dir' ||
+        ((spec.path === 'admin.tokenFile' || spec.path === 'experiments.file') && value !== '')) {
       setPath(config as unknown as Record<string, unknown>, spec.path, resolve(value as string));
     } else {
       setPath(config as unknown as Record<string, unknown>, spec.path, value);
