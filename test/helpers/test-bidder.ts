@@ -35,6 +35,8 @@ export async function startTestBidder(overrides: ConfigOverrides = {}): Promise<
     bidding: { ...base.bidding, ...overrides.bidding },
     model: { ...base.model, ...overrides.model },
     privacy: { ...base.privacy, ...overrides.privacy },
+    admin: { ...base.admin, ...overrides.admin },
+    experiments: { ...base.experiments, ...overrides.experiments },
     // Each test bidder logs events into a folder of its own, never into the repository.
     money: { ...base.money, eventsDir: mkdtempSync(join(tmpdir(), 'bidder-events-')), ...overrides.money },
     testHooks: overrides.testHooks ?? true,
