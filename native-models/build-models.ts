@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { FEATURE_SPEC, featureSpecDigest } from '../src/features/feature-spec';
 import { MANIFEST_FILE, type Manifest } from '../src/models/manifest';
 import { MODEL_INPUTS, MODEL_OUTPUTS } from '../src/models/model-io';
-import { buildLogreg, buildMlp, DNN_SHAPE, MLP_SHAPE, type BuiltModel } from './ctr-models';
+import { buildLogreg, buildMlp, DNN_SHAPE, MLP_SHAPE, MLP_V11_SHAPE, type BuiltModel } from './ctr-models';
 
 export interface BuildOutput {
   /** File name -> bytes, manifest included. */
@@ -19,11 +19,13 @@ export interface BuildOutput {
 }
 
 export function buildAll(): BuildOutput {
-  const models: BuiltModel[] = [buildLogreg(), buildMlp(MLP_SHAPE), buildMlp(DNN_SHAPE)];
+  const models: BuiltModel[] = [buildLogreg(), buildMlp(MLP_SHAPE), buildMlp(MLP_V11_SHAPE), buildMlp(DNN_SHAPE)];
   const files = new Map<string, Uint8Array>();
   const manifest: Manifest = {
     models: models.map((m) => {
-      const file = `${m.name}.onnx`;
+      // Versioned files (name@version.onnx): a new version sits beside the old one, and a
+      // reload (POST /admin/models/reload) loads it without touching the serving one.
+      const file = `${m.name}@${m.version}.onnx`;
       files.set(file, m.bytes);
       return {
         name: m.name,

@@ -26,6 +26,8 @@ export interface MlpShape {
   name: string;
   graphName: string;
   seed: number;
+  /** The manifest version of the model built from this shape (default 1.0.0). */
+  version?: string;
   embedDim: number;
   hidden1: number;
   hidden2: number;
@@ -38,6 +40,12 @@ export const MLP_SHAPE: MlpShape = { name: 'ctr-mlp', graphName: 'ctr_mlp', seed
  * multiply-adds per row (25x ctr-mlp), so that scoring, not request handling, is the
  * larger cost, as with the models exchanges' buyers serve.
  */
+/**
+ * A second version of ctr-mlp (other seeded weights, same layout): the registry's versioned
+ * pair, so a hot swap between two versions of one model can be shown and tested.
+ */
+export const MLP_V11_SHAPE: MlpShape = { ...MLP_SHAPE, seed: 0x31f011, version: '1.1.0' };
+
 export const DNN_SHAPE: MlpShape = { name: 'ctr-dnn', graphName: 'ctr_dnn', seed: 0xd11d00, embedDim: 16, hidden1: 512, hidden2: 256 };
 
 const TARGET_MEAN_CTR = 0.01;
@@ -299,7 +307,7 @@ export function buildMlp(shape: MlpShape = MLP_SHAPE): BuiltModel {
       { name: 'b3', dims: [1], data: Float32Array.of(bias) },
     ],
   );
-  return { name: shape.name, version: '1.0.0', description, bytes: encodeModel(model), calibration };
+  return { name: shape.name, version: shape.version ?? '1.0.0', description, bytes: encodeModel(model), calibration };
 }
 
 function dense(x: Float64Array, w: Float64Array, b: Float64Array, out: Float64Array, relu: boolean): void {

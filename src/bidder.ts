@@ -25,9 +25,19 @@ import { AcceptorThreads } from './server/acceptor-threads';
 import { loadNativeUws } from './server/uws';
 import { loadNoticeKey } from './notices/notice-key';
 import { allocateMoneyShared, MoneyService, MoneyStartError } from './money/money-service';
+import { randomUUID } from 'node:crypto';
+import { allocateModelControl } from './models/model-control';
+import { modelChannelName } from './models/model-protocol';
+import { ModelRegistry, RegistryStartError } from './models/model-registry';
+import { allocateWinRateTable } from './strategy/win-rate-table';
+import { createAdminHandler } from './ops/admin-handler';
+import type { AdminHandler } from './ops/admin-protocol';
+import { loadAdminToken } from './ops/admin-token';
 
 /** Candidate rows per session.run; a batch with more is scored in chunks. */
 const kMaxModelRows = 4096;
+/** Shading segments with a win-rate model of their own (the rest use the global one). */
+const kWinRateSegments = 4096;
 
 export class StartupError extends Error {
   constructor(
@@ -52,6 +62,8 @@ export interface Bidder {
   pool: ScoringPool;
   /** The money owner (budgets, notices, event log), for tests that read its counters. */
   money: MoneyService;
+  /** The model registry and experiments (admin API: reload, activate, shadow, canary). */
+  models: ModelRegistry;
   /** Acceptors listening on `port` (server.acceptors): the main thread's and the acceptor threads'. */
   acceptors: number;
   /**
@@ -69,7 +81,8 @@ export function workerFile(): string {
   return file;
 }
 
-export async function startBidder(config: BidderConfig): Promise<Bidder> {
+/** `admin`: runs the admin API's actions (default: createAdminHandler's); the API is on only with config.admin.tokenFile. */
+export async function startBidder(config: BidderConfig, options: { admin?: AdminHandler } = {}): Promise<Bidder> {
   const uws = loadNativeUws();
 
   let campaignsJson: string;
@@ -98,11 +111,28 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
 
   const noticeKey = loadNoticeKey(config.money.noticeKeyFile === '' ? undefined : config.money.noticeKeyFile);
   if (!noticeKey.ok) throw new StartupError(noticeKey.code, [noticeKey.message]);
+  const adminToken = loadAdminToken(config.admin.tokenFile);
+  if (!adminToken.ok) throw new StartupError(adminToken.code, [adminToken.message]);
 
   const outcomes = new OutcomeTable(ALL_ERROR_CODES);
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
   const metricsBuffer = layout.allocate();
   const mainMetrics = new SlotWriter(layout, metricsBuffer, kMainSlot);
+  // The model lifecycle: one control block and one channel per bidder (tests run several in a process).
+  const modelControl = allocateModelControl(kMaxSlots);
+  const modelChannel = modelChannelName(randomUUID());
+  let registry: ModelRegistry;
+  try {
+    registry = ModelRegistry.create({
+      dir: config.model.dir, control: modelControl, channel: modelChannel, metrics: { buffer: metricsBuffer, layout },
+      models: loaded.models, active: model, model: config.model, experimentsFile: config.experiments.file,
+      log: (m) => process.stderr.write(`bidder: ${m}\n`),
+    });
+  } catch (err) {
+    if (err instanceof RegistryStartError) throw new StartupError(err.code, err.errors);
+    throw err;
+  }
+  const winRates = allocateWinRateTable(kWinRateSegments);
   // One slab for the process, split in one range per acceptor (each allocates and frees in
   // its own range only; the pool's workers read every range).
   const acceptorCount = config.server.acceptors;
@@ -120,15 +150,21 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   let money: MoneyService;
   try {
     money = await MoneyService.start(config, campaigns.campaigns, campaignsJson, moneyShared, metricsBuffer,
-      (m) => process.stderr.write(`bidder: ${m}\n`), noticeKey, `${model.entry.name}@${model.entry.version}`);
+      (m) => process.stderr.write(`bidder: ${m}\n`), noticeKey, `${model.entry.name}@${model.entry.version}`,
+      { winRates, experiments: registry.experimentsSnapshot, channel: modelChannel });
   } catch (err) {
     if (err instanceof MoneyStartError) throw new StartupError(err.code, [err.message]);
     throw err;
   }
 
   const workerData: WorkerInit = {
-    models: loaded.models.map((m) => ({ name: m.entry.name, version: m.entry.version, shared: m.shared, byteLength: m.byteLength })),
-    activeModel: model.entry.name,
+    models: registry.catalogModels(),
+    catalogVersion: registry.currentCatalogVersion,
+    activeModel: registry.activeLabel(),
+    modelControl,
+    modelChannel,
+    experiments: registry.experimentsSnapshot,
+    winRates,
     campaignsJson,
     bidding: config.bidding,
     privacy: config.privacy,
@@ -182,6 +218,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
   } catch (err) {
     await pool.close();
     await money.close();
+    registry.close();
     if (err instanceof AcceptorStartError) throw new StartupError(err.code, [err.message]);
     throw err;
   }
@@ -213,11 +250,18 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
               mergeLatency: (snapshot) => acceptorThreads?.mergeLatency(snapshot),
             }
           : undefined,
+      admin: options.admin ?? createAdminHandler({ registry }),
+      lifecycle: {
+        control: modelControl, channel: modelChannel, arms: registry.experimentsSnapshot.labels,
+        models: registry.catalogModels().map(({ slot, name, version }) => ({ slot, name, version })),
+      },
+      adminTokenDigest: adminToken.digest ?? undefined,
     });
   } catch (err) {
     front.closeSockets();
     await pool.close();
     await money.close();
+    registry.close();
     if (err instanceof OpsStartError) throw new StartupError(err.code, [err.message]);
     throw err;
   }
@@ -239,6 +283,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
       await pool.close();
       await ops.close();
       await money.close();
+      registry.close();
       if (err instanceof AcceptorStartError) throw new StartupError(err.code, [err.message]);
       throw err;
     }
@@ -272,6 +317,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
     isReady,
     pool,
     money,
+    models: registry,
     acceptors: acceptorCount,
     async answeredByAcceptor() {
       await acceptorThreads?.collect(false);
@@ -299,6 +345,7 @@ export async function startBidder(config: BidderConfig): Promise<Bidder> {
         front.closeSockets();
         // After every acceptor: each notice taken is counted and each event record flushed.
         await money.close();
+        registry.close();
         // Last, so the process stays observable until the pool is gone.
         await ops.close();
       })();

@@ -27,6 +27,34 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * Errors of the admin API on the operations port (src/ops/admin-routes.ts): same shape
+ * and body as ERRORS, kept apart because they are not outcomes of bid requests (each code
+ * of ERRORS is a series of bidder_requests_total). The admin API also answers NOT_FOUND,
+ * METHOD_NOT_ALLOWED, BAD_JSON, BODY_TOO_LARGE and INTERNAL from ERRORS.
+ */
+export const ADMIN_ERRORS = {
+  ADMIN_DISABLED: { status: 404, message: 'the admin API is off (no BIDDER_ADMIN_TOKEN_FILE)' },
+  ADMIN_UNAUTHORIZED: { status: 401, message: 'a valid bearer token is required' },
+  ADMIN_TIMEOUT: { status: 504, message: 'the admin action did not finish in time' },
+  NOT_IMPLEMENTED: { status: 501, message: 'not implemented yet' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
+
+/**
+ * Codes of a refused start (StartupError.code in bidder.ts), with what they mean; the
+ * loaders return them as values. Older loaders still spell theirs in their own result
+ * types (notice-key.ts NOTICE_KEY_*, money-service.ts, ops-listener.ts) until next touched.
+ */
+export const STARTUP_ERRORS = {
+  ADMIN_TOKEN_UNREADABLE: 'BIDDER_ADMIN_TOKEN_FILE cannot be read',
+  ADMIN_TOKEN_TOO_SHORT: 'the admin token is shorter than 16 bytes',
+  ADMIN_TOKEN_INVALID: 'the admin token holds a byte an Authorization header cannot carry (only visible ASCII)',
+} as const satisfies Record<string, string>;
+
+export type StartupErrorCode = keyof typeof STARTUP_ERRORS;
+
 export const ALL_ERROR_CODES: readonly ErrorCode[] = Object.keys(ERRORS) as ErrorCode[];
 
 export interface RequestError {

@@ -19,10 +19,15 @@ import { EventKind, EventRecord } from './generated/events_generated';
 
 export { EventKind };
 
-export type EventKindName = 'bid' | 'win' | 'bill' | 'loss';
+export type EventKindName = 'bid' | 'win' | 'bill' | 'loss' | 'exposure' | 'click' | 'shadow';
 /** Indexed by EventKind; append only, as the enum. */
-export const EVENT_KIND_NAMES: readonly EventKindName[] = ['bid', 'win', 'bill', 'loss'];
+export const EVENT_KIND_NAMES: readonly EventKindName[] = ['bid', 'win', 'bill', 'loss', 'exposure', 'click', 'shadow'];
 
+/**
+ * One record. The fields after `instanceId` came later (events.fbs): a writer may leave them
+ * out, and they are written as their defaults (absent from the flatbuffer); decodeEvent
+ * always sets them (DecodedEvent), to the default when the record has none.
+ */
 export interface EventFields {
   kind: EventKindName;
   /** Unix milliseconds. */
@@ -44,18 +49,51 @@ export interface EventFields {
   /** Loss: AUCTION_MIN_TO_WIN, CPM micro-units; -1: not given. */
   minToWinMicros: number;
   modelVersion: string;
-  /** Experiment arm; '' for none. */
+  /**
+   * The experiment arms the request was assigned to, comma-separated `experimentId:armId`
+   * pairs (`e1:A`, `e1:A,e2:B`); '' for none. Exposure: exactly one pair.
+   */
   arm: string;
   test: boolean;
   instanceId: string;
+  /**
+   * Bid: the unshaded value of the impression, CPM micro-units of `currency` (priceMicros is
+   * what was bid; they differ when the bid was shaded); -1 (default): unknown.
+   */
+  valueMicros?: number;
+  /** Bid and notices: the shading segment hash, u32; 0 (default): none. */
+  segment?: number;
+  /** Exposure: requests assigned to `arm` since this instance's previous exposure record of that arm. Default 0. */
+  count?: number;
+  /** Exposure: the arm's configured weight. Default 0. */
+  weight?: number;
+  /** Exposure: the arm is a control (overrides neither model nor strategy). Default false. */
+  control?: boolean;
+  /** Bid and shadow: the active model's predicted click probability (a float32); -1 (default): unknown. */
+  ctr?: number;
+  /** Shadow: the shadow model, name@version; default ''. */
+  shadowModel?: string;
+  /** Shadow: the shadow model's prediction for the same row (a float32); -1 (default): unknown. */
+  shadowCtr?: number;
 }
+
+/** A record as read: every field set, the later ones to their defaults when the writer left them out. */
+export type DecodedEvent = Required<EventFields>;
+
+/** The defaults of the fields after `instanceId` (events.fbs): what a record without them reads as. */
+export const EVENT_FIELD_DEFAULTS: Readonly<Pick<DecodedEvent, 'valueMicros' | 'segment' | 'count' | 'weight' | 'control' | 'ctr' | 'shadowModel' | 'shadowCtr'>> = {
+  valueMicros: -1, segment: 0, count: 0, weight: 0, control: false, ctr: -1, shadowModel: '', shadowCtr: -1,
+};
 
 /** Frame header: u32 little-endian record length. */
 export const kFrameHeaderBytes = 4;
 /** Larger than any record the bidder writes (ids are at most a few hundred bytes): a longer frame means damage. */
 export const kMaxRecordBytes = 1024 * 1024;
 
-const kKindCodes: Readonly<Record<EventKindName, EventKind>> = { bid: EventKind.Bid, win: EventKind.Win, bill: EventKind.Bill, loss: EventKind.Loss };
+const kKindCodes: Readonly<Record<EventKindName, EventKind>> = {
+  bid: EventKind.Bid, win: EventKind.Win, bill: EventKind.Bill, loss: EventKind.Loss,
+  exposure: EventKind.Exposure, click: EventKind.Click, shadow: EventKind.Shadow,
+};
 
 let scratch = Buffer.allocUnsafeSlow(4096);
 
@@ -65,9 +103,24 @@ function str(b: flatbuffers.Builder, s: string): number {
   return b.createString(scratch.subarray(0, n));
 }
 
+const kBigMinusOne = BigInt(-1);
+const kBigZero = BigInt(0);
+
 /** Integers only; a non-finite value is written as `fallback` so encoding never throws on the bid path. */
 function int64(v: number, fallback: number): bigint {
-  return BigInt(Number.isFinite(v) ? Math.round(v) : fallback);
+  const n = Number.isFinite(v) ? Math.round(v) : fallback;
+  // The common values without a BigInt allocation each.
+  return n === -1 ? kBigMinusOne : n === 0 ? kBigZero : BigInt(n);
+}
+
+/** A count, price or time: negative or non-finite is 0. */
+function uint64(v: number): bigint {
+  return v > 0 ? int64(v, 0) : kBigZero;
+}
+
+/** A probability as float32, or -1 (unknown) for a missing or non-finite one. */
+function prob(v: number | undefined): number {
+  return v !== undefined && Number.isFinite(v) ? v : -1;
 }
 
 /**
@@ -88,11 +141,37 @@ export function encodeEvent(e: EventFields, builder: flatbuffers.Builder): Uint8
   const modelVersion = str(b, e.modelVersion);
   const arm = str(b, e.arm);
   const instanceId = str(b, e.instanceId);
-  const at = EventRecord.createEventRecord(b, kKindCodes[e.kind], BigInt(Math.max(0, Math.round(e.timeMs) || 0)),
-    requestId, impId, bidId, campaignId, creativeId, BigInt(Math.max(0, Math.round(e.priceMicros) || 0)), currency,
-    int64(e.clearingMicros, -1), BigInt(Math.max(0, Math.round(e.costMicros) || 0)), Number.isFinite(e.lossReason) ? e.lossReason | 0 : -1, int64(e.minToWinMicros, -1),
-    modelVersion, arm, e.test, instanceId);
-  b.finish(at);
+  const shadowModel = e.shadowModel === undefined || e.shadowModel === '' ? 0 : str(b, e.shadowModel);
+  const R = EventRecord;
+  R.startEventRecord(b);
+  R.addKind(b, kKindCodes[e.kind]);
+  R.addTimeMs(b, uint64(e.timeMs));
+  R.addRequestId(b, requestId);
+  R.addImpId(b, impId);
+  R.addBidId(b, bidId);
+  R.addCampaignId(b, campaignId);
+  R.addCreativeId(b, creativeId);
+  R.addPriceMicros(b, uint64(e.priceMicros));
+  R.addCurrency(b, currency);
+  R.addClearingMicros(b, int64(e.clearingMicros, -1));
+  R.addCostMicros(b, uint64(e.costMicros));
+  R.addLossReason(b, Number.isFinite(e.lossReason) ? e.lossReason | 0 : -1);
+  R.addMinToWinMicros(b, int64(e.minToWinMicros, -1));
+  R.addModelVersion(b, modelVersion);
+  R.addArm(b, arm);
+  R.addTest(b, e.test);
+  R.addInstanceId(b, instanceId);
+  // The later fields only when set: a bid without them is byte for byte what it was before
+  // they existed (the builder trims the vtable's trailing empty slots).
+  if (e.valueMicros !== undefined && e.valueMicros !== -1) R.addValueMicros(b, int64(e.valueMicros, -1));
+  if (e.segment !== undefined && e.segment !== 0) R.addSegment(b, e.segment >>> 0);
+  if (e.count !== undefined && e.count > 0) R.addCount(b, uint64(e.count));
+  if (e.weight !== undefined && e.weight !== 0) R.addWeight(b, e.weight >>> 0);
+  if (e.control === true) R.addControl(b, true);
+  if (e.ctr !== undefined && e.ctr !== -1) R.addCtr(b, prob(e.ctr));
+  if (shadowModel !== 0) R.addShadowModel(b, shadowModel);
+  if (e.shadowCtr !== undefined && e.shadowCtr !== -1) R.addShadowCtr(b, prob(e.shadowCtr));
+  b.finish(R.endEventRecord(b));
   return b.asUint8Array();
 }
 
@@ -111,7 +190,7 @@ export class EventEncoder {
  * when the bytes are no well-formed EventRecord, EVENTS_UNKNOWN_KIND for a kind newer than
  * this reader (a record of a later bidder; skip it).
  */
-export function decodeEvent(bytes: Uint8Array): EventFields {
+export function decodeEvent(bytes: Uint8Array): DecodedEvent {
   const problem = checkEventRecord(bytes);
   if (problem !== null) throw new EventLogError('EVENTS_CORRUPT_RECORD', problem);
   const r = EventRecord.getRootAsEventRecord(new flatbuffers.ByteBuffer(bytes));
@@ -135,11 +214,23 @@ export function decodeEvent(bytes: Uint8Array): EventFields {
     arm: r.arm() ?? '',
     test: r.test(),
     instanceId: r.instanceId() ?? '',
+    valueMicros: Number(r.valueMicros()),
+    segment: r.segment(),
+    count: Number(r.count()),
+    weight: r.weight(),
+    control: r.control(),
+    ctr: r.ctr(),
+    shadowModel: r.shadowModel() ?? '',
+    shadowCtr: r.shadowCtr(),
   };
 }
 
 /** Bytes of each EventRecord field in vtable order; 0 marks a string (a u32 offset to one). */
-const kFieldBytes: readonly number[] = [1, 8, 0, 0, 0, 0, 0, 8, 0, 8, 8, 4, 8, 0, 0, 1, 0];
+const kFieldBytes: readonly number[] = [
+  1, 8, 0, 0, 0, 0, 0, 8, 0, 8, 8, 4, 8, 0, 0, 1, 0,
+  // value_micros, segment, count, weight, control, ctr, shadow_model, shadow_ctr
+  8, 4, 8, 4, 1, 4, 0, 4,
+];
 
 /**
  * A structural check of an EventRecord flatbuffer: every offset a reader follows stays inside

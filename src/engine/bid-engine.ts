@@ -54,6 +54,17 @@ import { PrivacyCounters } from '../privacy/privacy-metrics';
 import type { BidRequest } from '../openrtb/types';
 import { monoNowMs } from '../util/clock';
 import type { Scorer } from './onnx-scorer';
+import { FixedModels, type ModelSource } from './engine-control';
+import type { ModelSettings } from '../models/model-control';
+import { Assignment } from '../experiments/experiment-table';
+import { fnv1a32Utf16, kBuckets } from '../experiments/bucketing';
+import { usableUserId } from '../money/user-key';
+import { CAT_WIDTH, NUM_WIDTH } from '../features/feature-spec';
+import { shadingSegment } from '../strategy/segment-key';
+import { shadePrice } from '../strategy/bid-shader';
+import { WinRateTable, kNoModel, kOutA, kOutC } from '../strategy/win-rate-table';
+import { ceil4 } from '../decisioning/pricing';
+import { ShadowScorer } from './shadow-scorer';
 import type { NoticeUrls } from '../notices/notice-urls';
 import type { MoneyGate } from '../money/money-gate';
 import { cpmMicros } from '../money/money-units';
@@ -87,12 +98,28 @@ export interface EngineOptions {
   wallSec?: () => number;
   /** The event log's bid records (src/money/bid-events.ts); absent, bids are not logged. */
   events?: BidEventSink;
+  /** Per-segment win-rate models for first-price shading (src/strategy/win-rate-table.ts); absent, no arm shades. */
+  winRates?: SharedArrayBuffer;
 }
 
 /** Where the engine logs each bid it makes; never blocks (a full ring drops and counts). */
 export interface BidEventSink {
   bid(requestId: string, impId: string, bidId: string, campaignId: string, creativeId: string, priceMicros: number,
-    currency: string, atSec: number, test: boolean): void;
+    currency: string, atSec: number, test: boolean, extra?: BidExtra): void;
+  /** The shadow model's predictions beside the active model's, for rows it scored off the critical path. */
+  shadow?(requestId: string, impId: string, campaignId: string, creativeId: string, model: string, ctr: number,
+    shadowModel: string, shadowCtr: number, arm: string, test: boolean): void;
+}
+
+/** What the event log keeps of a bid beyond the notice claims: who priced it, how, and for which arm. */
+export interface BidExtra {
+  model: string;
+  arm: string;
+  /** The unshaded value, CPM micro-units of the bid currency. */
+  valueMicros: number;
+  segment: number;
+  /** The model's predicted CTR for the winning row; -1 when no model priced it (CPM goal). */
+  ctr: number;
 }
 
 /** The config defaults (config.ts), for engines built without the bidding section. */
@@ -126,12 +153,17 @@ interface RequestState {
   /** The frequency-cap user key (money/user-key.ts), valid when hasUser. */
   user: Int32Array;
   hasUser: boolean;
+  /** The catalog slot scoring this request (active, canary, or an arm's model). */
+  model: number;
+  /** Its experiment arms (experiment-table.ts). */
+  assignment: Assignment;
 }
 
 function newState(): RequestState {
   return {
     status: 0, outcome: 0, body: null, req: null, ctx: null, deadline: Infinity, firstRow: 0, endRow: 0, candidates: 0,
     currencyDropped: false, test: false, privacy: -1, republish: false, moneyDrop: null, wallSec: 0, user: new Int32Array(2), hasUser: false,
+    model: 0, assignment: new Assignment(),
   };
 }
 
@@ -152,6 +184,8 @@ function resetState(state: RequestState): void {
   state.moneyDrop = null;
   state.wallSec = 0;
   state.hasUser = false;
+  state.model = 0;
+  state.assignment.clear();
 }
 
 const kSleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -163,15 +197,24 @@ class Wins {
   candidate: (Candidate | undefined)[] = [];
   price: number[] = [];
   bidId: (string | undefined)[] = [];
+  /** The price before shading (the campaign's value, floors applied). */
+  value: number[] = [];
+  /** The model's predicted CTR of the winning row. */
+  ctr: number[] = [];
+  /** The shading segment of the impression. */
+  segment: number[] = [];
   /** The BidResponse's own id. */
   bidid = '';
 
-  push(imp: number, candidate: Candidate, price: number, bidId: string): void {
+  push(imp: number, candidate: Candidate, price: number, bidId: string, value: number, ctr: number, segment: number): void {
     const k = this.count++;
     this.imp[k] = imp;
     this.candidate[k] = candidate;
     this.price[k] = price;
     this.bidId[k] = bidId;
+    this.value[k] = value;
+    this.ctr[k] = ctr;
+    this.segment[k] = segment;
   }
 }
 
@@ -231,6 +274,19 @@ export class BidEngine {
   private readonly consent: ConsentResolver;
   private readonly privacyCounters: PrivacyCounters;
   private bidSeq = 0;
+  /** The models (and experiments) this engine scores with; read once per batch. */
+  private readonly models: ModelSource;
+  /** The settings of the batch being processed (models.begin()). */
+  private settings!: ModelSettings;
+  /** Catalog slots scored in this batch, and how many rows each (score()). */
+  private readonly batchModels: number[] = [];
+  private readonly modelCounters: { runs: number; rows: number; seconds: number; errors: number };
+  private readonly armRequests: number;
+  private readonly armBids: number;
+  private readonly shadingCounters: { shaded: number; atValue: number; noModel: number; notFirstPrice: number; saved: number };
+  private readonly winRates: WinRateTable | null;
+  private readonly winRate = new Float64Array(3);
+  private readonly shadow: ShadowScorer;
   /**
    * What the last processBatch cost in the model: rows scored and session time. The
    * placement's cost model (src/pool/placement.ts) learns from them.
@@ -240,7 +296,7 @@ export class BidEngine {
 
   constructor(
     private readonly index: CampaignIndex,
-    private readonly scorer: Scorer,
+    scorerOrModels: Scorer | ModelSource,
     private readonly outcomes: OutcomeTable,
     private readonly metrics: SlotWriter,
     slab: SharedArrayBuffer,
@@ -262,10 +318,35 @@ export class BidEngine {
     this.modelHistogram = metrics.histogram(M.modelRun);
     this.consent = options.consent ?? new ConsentResolver({ vendorId: 0, cacheEntries: kDefaultConsentCacheEntries, mode: 'decode', table: null });
     this.privacyCounters = new PrivacyCounters(metrics);
+    this.models = 'score' in scorerOrModels ? new FixedModels(scorerOrModels) : scorerOrModels;
+    const layout = metrics.layout;
+    this.modelCounters = {
+      runs: layout.offset(M.modelRuns, ['0']), rows: layout.offset(M.modelScoredRows, ['0']),
+      seconds: layout.offset(M.modelRunSeconds, ['0']), errors: layout.offset(M.modelErrors, ['0']),
+    };
+    this.armRequests = layout.offset(M.armRequests, ['0']);
+    this.armBids = layout.offset(M.armBids, ['0']);
+    this.shadingCounters = {
+      shaded: layout.offset(M.shading, ['shaded']), atValue: layout.offset(M.shading, ['at_value']),
+      noModel: layout.offset(M.shading, ['no_model']), notFirstPrice: layout.offset(M.shading, ['not_first_price']),
+      saved: layout.offset(M.shadingSaved),
+    };
+    this.winRates = options.winRates === undefined ? null : new WinRateTable(options.winRates);
+    this.shadow = new ShadowScorer(this.models, metrics, options.events);
   }
 
   /** Processes one task: descriptors in `task`, bodies in the shared slab. */
   async processBatch(task: Float64Array, out: ReplySink): Promise<void> {
+    // One read of the model settings for the whole batch: a swap lands between batches.
+    this.settings = this.models.begin();
+    try {
+      await this.runBatch(task, out);
+    } finally {
+      this.models.end();
+    }
+  }
+
+  private async runBatch(task: Float64Array, out: ReplySink): Promise<void> {
     const count = task[kTaskCount];
     const now = monoNowMs();
     while (this.states.length < count) this.states.push(newState());
@@ -282,8 +363,11 @@ export class BidEngine {
     }
     this.lastRows = rows;
     this.lastModelMs = 0;
-    if (rows > 0) await this.score(rows);
+    if (rows > 0) await this.score(rows, count);
     const finished = monoNowMs();
+    // The shadow's sample is taken before the answers (they reuse nothing it needs); it is
+    // scored after them, off the critical path (shadow-scorer.ts).
+    const shadowing = rows > 0 && this.shadow.sample(this.settings) ? this.shadowRows(count) : false;
     for (let i = 0; i < count; i++) {
       const state = this.states[i];
       if (state.status === 0) this.decide(state, finished);
@@ -294,17 +378,27 @@ export class BidEngine {
       state.body = null;
     }
     this.rowCandidate.length = 0;
+    if (shadowing) this.shadow.schedule();
   }
 
   /** Runs one request end to end outside any batch (used to warm the JIT at start). */
   async processText(text: string, out: ReplySink): Promise<void> {
+    this.settings = this.models.begin();
+    try {
+      await this.runText(text, out);
+    } finally {
+      this.models.end();
+    }
+  }
+
+  private async runText(text: string, out: ReplySink): Promise<void> {
     const state = this.states[0] ?? (this.states[0] = newState());
     resetState(state);
     const now = monoNowMs();
     const rows = this.prepare(text, now, now, state, 0);
     this.lastRows = rows;
     this.lastModelMs = 0;
-    if (rows > 0) await this.score(rows);
+    if (rows > 0) await this.score(rows, 1);
     if (state.status === 0) this.decide(state, monoNowMs());
     if (state.status !== kStatusDeferred) this.privacyCounters.answered(state.privacy, state.status);
     this.answer(out, 0, state);
@@ -431,6 +525,7 @@ export class BidEngine {
       state.hasUser = userKeyOf(req, ctx.userDataAllowed, ctx.ifaAllowed, state.user) !== 0;
       if (money !== undefined) money.beginRequest();
     }
+    state.model = this.modelFor(req, ctx, state);
     for (let j = 0; j < imps.length; j++) {
       const imp = imps[j];
       let n = this.index.candidatesFor(req, imp, ctx, this.scratch);
@@ -495,9 +590,29 @@ export class BidEngine {
   private batchCat = new Int32Array(0);
   private batchNum = new Float32Array(0);
 
+  /**
+   * The catalog slot that scores this request, and its experiment arms: an arm's model
+   * when its arm names one; else the canary for its share of requests (by a hash of the
+   * request id, so a request's rows never split); else the active model. A slot this
+   * thread has no session for (it cannot happen once the registry has its acks) falls
+   * back to the active model.
+   */
+  private modelFor(req: BidRequest, ctx: RequestContext, state: RequestState): number {
+    const s = this.settings;
+    const assigner = this.models.assigner;
+    if (assigner !== null) {
+      const a = state.assignment;
+      assigner.assign(usableUserId(req, ctx.userDataAllowed, ctx.ifaAllowed), req.id, a);
+      if (!state.test) for (let i = 0; i < a.arms.length; i++) this.metrics.inc(this.armRequests + a.arms[i].metricSlot);
+      if (a.modelSlot >= 0 && this.models.scorer(a.modelSlot) !== undefined) return a.modelSlot;
+    }
+    if (s.canary >= 0 && s.canaryBasisPoints > 0 && fnv1a32Utf16(req.id) % kBuckets < s.canaryBasisPoints && this.models.scorer(s.canary) !== undefined) return s.canary;
+    return s.active;
+  }
+
   private ensureRows(n: number): void {
-    const catWidth = this.scorer.cat.length / this.scorer.maxRows;
-    const numWidth = this.scorer.num.length / this.scorer.maxRows;
+    const catWidth = CAT_WIDTH;
+    const numWidth = NUM_WIDTH;
     if (this.batchCat.length >= n * catWidth && this.rowImp.length >= n) return;
     let cap = Math.max(1024, this.rowImp.length);
     while (cap < n) cap *= 2;
@@ -519,23 +634,119 @@ export class BidEngine {
     this.ctr = new Float32Array(cap);
   }
 
-  private async score(rows: number): Promise<void> {
-    const scorer = this.scorer;
-    const catWidth = scorer.cat.length / scorer.maxRows;
-    const numWidth = scorer.num.length / scorer.maxRows;
+  /**
+   * Scores rows [0, rows) of the batch. Every request's rows go to its own model
+   * (modelFor); a batch with one model (nearly all) runs as one matrix, in chunks of the
+   * scorer's maxRows. A model that fails leaves its requests without predictions: they are
+   * answered 204 worker_failed, the rest of the batch is not held back.
+   */
+  private async score(rows: number, requests: number): Promise<void> {
     const started = monoNowMs();
-    for (let first = 0; first < rows; first += scorer.maxRows) {
-      const n = Math.min(scorer.maxRows, rows - first);
-      // The scorer's own arrays are the tensors' memory: one copy in, no copy for ORT.
-      scorer.cat.set(this.batchCat.subarray(first * catWidth, (first + n) * catWidth));
-      scorer.num.set(this.batchNum.subarray(first * numWidth, (first + n) * numWidth));
-      const ctr = await scorer.score(scorer.cat, scorer.num, n);
-      this.ctr.set(ctr.subarray(0, n), first);
+    const models = this.batchModels;
+    models.length = 0;
+    for (let i = 0; i < requests; i++) {
+      const st = this.states[i];
+      if (st.endRow > st.firstRow && !models.includes(st.model)) models.push(st.model);
     }
+    if (models.length === 1) await this.scoreRange(models[0], 0, rows, -1, requests);
+    else for (const slot of models) await this.scoreRange(slot, 0, rows, slot, requests);
     const modelMs = monoNowMs() - started;
     this.lastModelMs = modelMs;
     this.metrics.observe(this.modelHistogram, modelMs / 1000);
     this.metrics.inc(this.rowsCounter, rows);
+  }
+
+  /**
+   * Runs `slot`'s model over the batch's rows: all of [first, end) when `only` is -1, else
+   * just the rows of requests whose model is `only`, gathered into the scorer's matrices.
+   */
+  private async scoreRange(slot: number, first: number, end: number, only: number, requests: number): Promise<void> {
+    const scorer = this.models.scorer(slot) ?? this.models.scorer(this.settings.active);
+    const c = this.modelCounters;
+    if (scorer === undefined) {
+      this.failModel(only, requests);
+      return;
+    }
+    const max = scorer.maxRows;
+    if (this.gatherRows.length < max) this.gatherRows = new Int32Array(max);
+    // Rows of the chosen requests, in order, as (batch row) indices; contiguous when only < 0.
+    let pending = 0;
+    const gathered = this.gatherRows;
+    let i = 0;
+    let row = first;
+    for (;;) {
+      // Fill up to `max` rows into the scorer's own matrices.
+      let n = 0;
+      if (only < 0) {
+        n = Math.min(max, end - row);
+        if (n <= 0) break;
+        scorer.cat.set(this.batchCat.subarray(row * CAT_WIDTH, (row + n) * CAT_WIDTH));
+        scorer.num.set(this.batchNum.subarray(row * NUM_WIDTH, (row + n) * NUM_WIDTH));
+        for (let k = 0; k < n; k++) gathered[k] = row + k;
+        row += n;
+      } else {
+        while (n < max && i < requests) {
+          const st = this.states[i];
+          if (st.model !== only || st.endRow <= st.firstRow) {
+            i++;
+            pending = 0;
+            continue;
+          }
+          const r = st.firstRow + pending;
+          scorer.cat.set(this.batchCat.subarray(r * CAT_WIDTH, (r + 1) * CAT_WIDTH), n * CAT_WIDTH);
+          scorer.num.set(this.batchNum.subarray(r * NUM_WIDTH, (r + 1) * NUM_WIDTH), n * NUM_WIDTH);
+          gathered[n++] = r;
+          if (++pending >= st.endRow - st.firstRow) {
+            i++;
+            pending = 0;
+          }
+        }
+        if (n === 0) break;
+      }
+      const runStarted = monoNowMs();
+      let ctr: Float32Array;
+      try {
+        ctr = await scorer.score(scorer.cat, scorer.num, n);
+      } catch {
+        this.metrics.inc(c.errors + slot);
+        this.metrics.inc(c.runs + slot);
+        for (let k = 0; k < n; k++) this.ctr[gathered[k]] = Number.NaN;
+        continue;
+      }
+      this.metrics.inc(c.runs + slot);
+      this.metrics.inc(c.rows + slot, n);
+      this.metrics.inc(c.seconds + slot, (monoNowMs() - runStarted) / 1000);
+      for (let k = 0; k < n; k++) this.ctr[gathered[k]] = ctr[k];
+    }
+  }
+
+  /** Batch rows gathered for one model run (scoreRange), reused. */
+  private gatherRows = new Int32Array(4096);
+
+  /** No session at all for a request's model (cannot happen once the registry has its acks): no predictions. */
+  private failModel(only: number, requests: number): void {
+    for (let i = 0; i < requests; i++) {
+      const st = this.states[i];
+      if (only >= 0 && st.model !== only) continue;
+      for (let r = st.firstRow; r < st.endRow; r++) this.ctr[r] = Number.NaN;
+    }
+  }
+
+  /** Copies the batch's scored rows for the shadow model; false when it cannot take them now. */
+  private shadowRows(requests: number): boolean {
+    const active = this.settings.active;
+    const rows = this.shadow.begin(this.settings.shadow, this.models.label(active), this.batchCat, this.batchNum);
+    if (rows === null) return false;
+    for (let i = 0; i < requests; i++) {
+      const st = this.states[i];
+      // Rows the active model scored: the shadow is compared with what serves.
+      if (st.model !== active || st.endRow <= st.firstRow || st.req === null) continue;
+      for (let r = st.firstRow; r < st.endRow; r++) {
+        const cand = this.rowCandidate[r];
+        rows.add(r, this.ctr[r], st.req.id, st.req.imp[this.rowImp[r]].id, cand.campaign.id, cand.creative.id, st.assignment.label, st.test);
+      }
+    }
+    return rows.count > 0;
   }
 
   /** Prices every candidate of a request and keeps the best per impression (in this.wins, for answer()). */
@@ -549,6 +760,13 @@ export class BidEngine {
     wins.count = 0;
     let row = state.firstRow;
     const end = state.endRow;
+    // Its model failed (scoreRange): no price can be trusted, the request is not bid on.
+    for (let r = row; r < end; r++) {
+      if (Number.isNaN(this.ctr[r])) {
+        this.noBid(state, NoBidReason.WorkerFailed);
+        return;
+      }
+    }
     while (row < end) {
       const imp = this.rowImp[row];
       const first = row;
@@ -557,11 +775,15 @@ export class BidEngine {
       for (let r = first; r < row; r++) {
         this.impPrices[r - first] = priceCandidate(this.rowCandidate[r], this.ctr[r], this.rowFloor[r], this.rowFloorRate[r], ctx.usdToBidCur);
       }
-      const best = this.pickReserved(state, first, row - first, ctx.usdToBidCur);
-      if (best < 0) continue;
+      // Every first-price bid carries its segment, shading arm or not: the learner learns the
+      // market from all of them (the money owner, from their wins and losses).
+      const segment = this.winRates !== null && state.req!.at === 1 ? shadingSegment(state.req!, state.req!.imp[imp]) : 0;
+      const value = this.pickReserved(state, first, row - first, ctx.usdToBidCur, segment);
+      if (value < 0) continue;
+      const best = this.picked;
       const bestRow = first + best;
       const bestPrice = this.impPrices[best];
-      wins.push(imp, this.rowCandidate[bestRow], bestPrice, `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`);
+      wins.push(imp, this.rowCandidate[bestRow], bestPrice, `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`, value, this.ctr[bestRow], segment);
       // Test traffic stays out of the money figures (it is counted on its own outcome counter).
       if (!state.test) this.metrics.observe(this.priceHistogram, bestPrice / ctx.usdToBidCur);
     }
@@ -575,13 +797,23 @@ export class BidEngine {
       this.noBid(state, reason);
       return;
     }
-    if (!state.test) this.metrics.inc(this.bidsCounter, wins.count);
+    if (!state.test) {
+      this.metrics.inc(this.bidsCounter, wins.count);
+      const arms = state.assignment.arms;
+      for (let i = 0; i < arms.length; i++) this.metrics.inc(this.armBids + arms[i].metricSlot, wins.count);
+    }
     const events = this.options.events;
     if (events !== undefined) {
       const req = state.req!;
+      const extra = this.bidExtra;
+      extra.model = this.models.label(state.model);
+      extra.arm = state.assignment.label;
       for (let k = 0; k < wins.count; k++) {
         const cand = wins.candidate[k]!;
-        events.bid(req.id, req.imp[wins.imp[k]].id, wins.bidId[k]!, cand.campaign.id, cand.creative.id, cpmMicros(wins.price[k]), ctx.currency, state.wallSec, state.test);
+        extra.valueMicros = cpmMicros(wins.value[k]);
+        extra.segment = wins.segment[k];
+        extra.ctr = cand.campaign.goal.type === 'CPC' ? wins.ctr[k] : -1;
+        events.bid(req.id, req.imp[wins.imp[k]].id, wins.bidId[k]!, cand.campaign.id, cand.creative.id, cpmMicros(wins.price[k]), ctx.currency, state.wallSec, state.test, extra);
       }
     }
     wins.bidid = `${this.options.idPrefix}${(++this.bidSeq).toString(36)}`;
@@ -591,29 +823,76 @@ export class BidEngine {
     state.body = null;
   }
 
+  /** The bid's extra event-log fields, reused. */
+  private readonly bidExtra: BidExtra = { model: '', arm: '', valueMicros: 0, segment: 0, ctr: -1 };
+  /** The index pickReserved chose (within the impression's rows). */
+  private picked = -1;
+
   /**
    * The best-priced candidate of one impression (rows [first, first + count)) whose cost the
    * money gate could reserve: a campaign whose budget cannot cover its price gives way to
-   * the next best. Also refuses a price no notice token can carry. -1 when none.
+   * the next best. Also refuses a price no notice token can carry. The chosen index is left
+   * in this.picked and its price in impPrices (shaded, for a shading arm in a first-price
+   * auction); returns the price before shading (its value), -1 when none.
    */
-  private pickReserved(state: RequestState, first: number, count: number, usdToBidCur: number): number {
+  private pickReserved(state: RequestState, first: number, count: number, usdToBidCur: number, segment: number): number {
     const prices = this.impPrices;
     const money = this.options.money;
     for (;;) {
       const best = pickBest(prices, count);
       if (best < 0) return -1;
-      const price = prices[best];
+      const value = prices[best];
+      const cand = this.rowCandidate[first + best];
+      const price = state.assignment.shading === null ? value : this.shade(state, cand, value, first + best, usdToBidCur, segment);
       const fits = this.options.notices === undefined || cpmMicros(price) <= kMaxTokenPriceMicros;
       if (fits) {
-        const cand = this.rowCandidate[first + best];
-        if (money === undefined) return best;
+        if (money === undefined) return this.pick(best, price, value);
         if (money.capped(cand, state.hasUser ? state.user : null, state.wallSec)) {
           if (state.moneyDrop === null) state.moneyDrop = NoBidReason.FrequencyCapped;
-        } else if (money.reserve(cand, price, usdToBidCur, state.wallSec, state.test)) return best;
+        } else if (money.reserve(cand, price, usdToBidCur, state.wallSec, state.test)) return this.pick(best, price, value);
         else state.moneyDrop = NoBidReason.BudgetExhausted;
       }
       prices[best] = 0;
     }
+  }
+
+  private pick(best: number, price: number, value: number): number {
+    this.picked = best;
+    this.impPrices[best] = price;
+    return value;
+  }
+
+  /**
+   * First-price bid shading (src/strategy/): the price that maximises (value - price) x
+   * P(win | price) under the segment's learned win-rate model, never above the value, never
+   * under the floor, never more than the arm's maxShade below the value. Second-price
+   * auctions (at = 2, the default) and deals are bid at their value: shading them only
+   * loses auctions (a second price already charges the clearing price; a deal's price is
+   * agreed).
+   */
+  private shade(state: RequestState, cand: Candidate, value: number, row: number, usdToBidCur: number, segment: number): number {
+    const c = this.shadingCounters;
+    const params = state.assignment.shading!;
+    if (state.req!.at !== 1 || cand.dealId !== undefined || this.winRates === null) {
+      this.metrics.inc(c.notFirstPrice);
+      return value;
+    }
+    const out = this.winRate;
+    if (this.winRates.read(segment, params.minObservations, out) === kNoModel) {
+      this.metrics.inc(c.noModel);
+      return value;
+    }
+    // The floor in the bid currency, as priceCandidate holds it.
+    const floorRate = this.rowFloorRate[row];
+    const floor = this.rowFloor[row] > 0 ? ceil4((this.rowFloor[row] / floorRate) * usdToBidCur) : 0;
+    let price = ceil4(shadePrice(value, floor, params.maxShade, out[kOutA], out[kOutC]));
+    if (price > value) price = value;
+    if (price < floor) price = floor;
+    if (price < value) {
+      this.metrics.inc(c.shaded);
+      this.metrics.inc(c.saved, cpmMicros(value - price));
+    } else this.metrics.inc(c.atValue);
+    return price;
   }
 
   private wallSec(): number {
@@ -628,7 +907,8 @@ export class BidEngine {
     const req = state.req!;
     const cand = wins.candidate[k]!;
     return notices.fragment(req.id, req.imp[wins.imp[k]].id, wins.bidId[k]!, cand.campaign.id, cand.creative.id,
-      cpmMicros(wins.price[k]), state.ctx!.currency, state.wallSec, state.test, state.hasUser ? state.user : null);
+      cpmMicros(wins.price[k]), state.ctx!.currency, state.wallSec, state.test, state.hasUser ? state.user : null,
+      state.assignment.label, this.models.label(state.model), wins.segment[k]);
   }
 
   private applyTestHooks(flags: number): void {

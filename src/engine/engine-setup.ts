@@ -18,6 +18,8 @@ import { ConsentTable } from '../privacy/consent-table';
 import { BidEngine, type BidEventSink, type EngineOptions } from './bid-engine';
 import { monoNowMs } from '../util/clock';
 import { createScorer, type Scorer } from './onnx-scorer';
+import { EngineControl, FixedModels, type ModelSource } from './engine-control';
+import { emptyExperiments } from '../experiments/experiment-table';
 import { WARM_REQUESTS } from './warm-requests';
 import { NoticeUrls } from '../notices/notice-urls';
 import { MoneyGate } from '../money/money-gate';
@@ -31,16 +33,14 @@ import { threadId } from 'node:worker_threads';
 const kWarmRounds = 200;
 
 export interface EngineSetup {
-  init: Pick<WorkerInit, 'models' | 'activeModel' | 'campaignsJson' | 'bidding' | 'maxBodyBytes' | 'maxModelRows' | 'testHooks' | 'receiveSlab'>
+  init: Pick<WorkerInit, 'models' | 'catalogVersion' | 'activeModel' | 'campaignsJson' | 'bidding' | 'maxBodyBytes' | 'maxModelRows' | 'testHooks' | 'receiveSlab'>
     // Optional so tools can build an engine alone: no privacy section means no vendor id
     // (GDPR never consents), no table means this engine's caches are its own, no money
     // means bids without notice URLs or budgets.
-    & Partial<Pick<WorkerInit, 'privacy' | 'consentTable' | 'money'>>;
+    & Partial<Pick<WorkerInit, 'privacy' | 'consentTable' | 'money' | 'modelControl' | 'modelChannel' | 'experiments' | 'winRates'>>;
   outcomes: OutcomeTable;
   metrics: SlotWriter;
   idPrefix: string;
-  /** Build sessions for every model (a worker) or only the active one (the inline lane). */
-  allModels: boolean;
   /**
    * 'decode' (a pool worker, and the default): decode consent strings and publish them to
    * the shared table. 'defer' (the inline lane, src/pool/inline-lane.ts): never decode on
@@ -65,7 +65,8 @@ export interface WarmCosts {
 /** What an engine is made of, apart from the thread's own metrics and id prefix. */
 export interface EngineParts {
   index: CampaignIndex;
-  scorer: Scorer;
+  /** One scorer (tools, peers), or a thread's models and experiments (engine-control.ts). */
+  scorer: Scorer | ModelSource;
   outcomes: OutcomeTable;
   metrics: SlotWriter;
   slab: SharedArrayBuffer;
@@ -77,6 +78,7 @@ export interface EngineParts {
   notices?: NoticeUrls;
   money?: MoneyGate;
   events?: BidEventSink;
+  winRates?: SharedArrayBuffer;
 }
 
 /** The one engine factory. */
@@ -94,6 +96,7 @@ export function createEngine(p: EngineParts): BidEngine {
     notices: p.notices,
     money: p.money,
     events: p.events,
+    winRates: p.winRates,
   };
   return new BidEngine(p.index, p.scorer, p.outcomes, p.metrics, p.slab, options);
 }
@@ -112,16 +115,27 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
   const parsed = parseCampaigns(JSON.parse(data.campaignsJson));
   if (!parsed.ok) throw new Error(`campaigns rejected: ${parsed.errors.join('; ')}`);
   const index = new CampaignIndex(parsed.campaigns);
-  // A session for every model, each warmed; the active one scores bids.
-  const scorers = new Map<string, Scorer>();
-  for (const m of data.models) {
-    if (!s.allModels && m.name !== data.activeModel) continue;
-    const scorer = await createScorer(m.shared, m.byteLength, data.maxModelRows);
-    await scorer.warm();
-    scorers.set(m.name, scorer);
+  // A session for every model of the catalog, each warmed. With a control block (the
+  // bidder's threads) the registry decides which one scores, batch by batch; without one
+  // (tools) the start's active model does.
+  let models: ModelSource;
+  let control: EngineControl | null = null;
+  if (data.modelControl !== undefined && data.modelChannel !== undefined) {
+    control = await EngineControl.start({
+      models: data.models, catalogVersion: data.catalogVersion, control: data.modelControl, channel: data.modelChannel,
+      experiments: data.experiments ?? emptyExperiments(), maxRows: data.maxModelRows, threadSlot: s.metrics.slot,
+      log: (m) => process.stderr.write(`bidder: ${m}\n`),
+    });
+    models = control;
+  } else {
+    const active = data.models.find((m) => `${m.name}@${m.version}` === data.activeModel || m.name === data.activeModel) ?? data.models[0];
+    if (active === undefined) throw new Error(`active model ${data.activeModel} not among the loaded models`);
+    const only = await createScorer(active.shared, active.byteLength, data.maxModelRows);
+    await only.warm();
+    models = new FixedModels(only, `${active.name}@${active.version}`);
   }
-  const scorer = scorers.get(data.activeModel);
-  if (scorer === undefined) throw new Error(`active model ${data.activeModel} not among the loaded models`);
+  const scorer = models.scorer(models.begin().active) ?? firstScorer(models);
+  models.end();
 
   const consent = new ConsentResolver({
     vendorId: data.privacy?.vendorId ?? 0,
@@ -137,8 +151,7 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
   let events: BidEventSink | undefined;
   let idPrefix = s.idPrefix;
   if (data.money !== undefined) {
-    const active = data.models.find((m) => m.name === data.activeModel);
-    notices = new NoticeUrls(data.money.noticeBaseUrl, noticeKeyOf(data.money), `${data.activeModel}@${active?.version ?? ''}`);
+    notices = new NoticeUrls(data.money.noticeBaseUrl, noticeKeyOf(data.money), data.activeModel);
     const ledger = new BudgetLedger(data.money.ledger, parsed.campaigns.length, data.money.ledgerShape);
     const layout = s.metrics.layout;
     const metrics = s.metrics;
@@ -155,7 +168,7 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
 
   const parts: EngineParts = {
     index,
-    scorer,
+    scorer: models,
     outcomes: s.outcomes,
     metrics: s.metrics,
     slab: data.receiveSlab,
@@ -167,6 +180,7 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
     notices,
     money,
     events,
+    winRates: data.winRates,
   };
   const engine = createEngine(parts);
 
@@ -197,6 +211,7 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
     }
   }
   const model = await probeModel(scorer);
+  void control;
   const costs: WarmCosts = {
     ...model,
     requestMs: Math.max(0, (timedMs - timedModelMs) / timed),
@@ -222,4 +237,12 @@ async function probeModel(scorer: Scorer): Promise<Pick<WarmCosts, 'modelBatchMs
   const many = await timeRuns(rows);
   const modelRowMs = rows > 1 ? Math.max(0, (many - one) / (rows - 1)) : 0;
   return { modelBatchMs: Math.max(0, one - modelRowMs), modelRowMs };
+}
+
+function firstScorer(models: ModelSource): Scorer {
+  for (let slot = 0; slot < 64; slot++) {
+    const s = models.scorer(slot);
+    if (s !== undefined) return s;
+  }
+  throw new Error('no model loaded');
 }

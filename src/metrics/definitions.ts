@@ -37,9 +37,37 @@ export const M = {
   events: 'bidder_events_total',
   trackers: 'bidder_advertiser_trackers_total',
   fleet: 'bidder_fleet_operations_total',
+  modelRuns: 'bidder_model_runs_total',
+  modelScoredRows: 'bidder_model_scored_rows_total',
+  modelRunSeconds: 'bidder_model_run_seconds_total',
+  modelErrors: 'bidder_model_errors_total',
+  shadowRows: 'bidder_shadow_rows_total',
+  shadowActiveCtr: 'bidder_shadow_active_ctr_total',
+  shadowCtr: 'bidder_shadow_ctr_total',
+  shadowAbsDiff: 'bidder_shadow_abs_diff_total',
+  shadowDropped: 'bidder_shadow_batches_skipped_total',
+  armRequests: 'bidder_experiment_requests_total',
+  armBids: 'bidder_experiment_bids_total',
+  armWins: 'bidder_experiment_wins_total',
+  armBills: 'bidder_experiment_bills_total',
+  armSpend: 'bidder_experiment_spend_micros_total',
+  armClicks: 'bidder_experiment_clicks_total',
+  shading: 'bidder_shading_bids_total',
+  shadingSaved: 'bidder_shading_saved_micros_total',
 } as const;
 
-export const NOTICE_KINDS = ['win', 'bill', 'loss'] as const;
+/** Catalog slots with per-model series (the registry's bound, model-protocol.ts kMaxModelSlots). */
+export const kModelMetricSlots = 32;
+/** Experiment-arm slots with per-arm series (experiment-table.ts kMaxArmSlots). */
+export const kArmMetricSlots = 64;
+/**
+ * What shading did with a first-price bid: shaded (priced below its value), at_value (the
+ * optimum was the value, or the floor held it there), no_model (the segment and the
+ * global model have too few observations yet), not_first_price (at = 2, or a deal).
+ */
+export const SHADING_RESULTS = ['shaded', 'at_value', 'no_model', 'not_first_price'] as const;
+
+export const NOTICE_KINDS = ['win', 'bill', 'loss', 'click'] as const;
 /** What the owner did with an accepted notice: counted once, or a repeat counted before. */
 export const NOTICE_COUNTED = ['first', 'repeat'] as const;
 /** The event log's records: written to the files, or dropped (ring full, disk too slow). */
@@ -124,6 +152,12 @@ export class OutcomeTable {
     if (i === undefined) throw new Error(`unknown outcome ${outcome}:${reason}`);
     return i;
   }
+}
+
+/** Counters with one series per slot, exported under the slot's current labels (registry.ts). */
+function slotCounters(relabel: 'model' | 'arm', slots: number, defs: [name: string, help: string][]): CounterDef[] {
+  const series = Array.from({ length: slots }, (_, i) => [String(i)]);
+  return defs.map(([name, help]) => ({ name, help, labelNames: [relabel === 'model' ? 'model_slot' : 'arm_slot'], series, relabel }));
 }
 
 export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: number): MetricsLayout {
@@ -232,6 +266,37 @@ export function buildMetricsLayout(outcomes: OutcomeTable, maxWorkerSlots: numbe
       labelNames: ['result'],
       series: FLEET_RESULTS.map((r) => [r]),
     },
+    ...slotCounters('model', kModelMetricSlots, [
+      [M.modelRuns, 'session.run calls by model (active, canary, or an arm\'s model; the shadow\'s are bidder_shadow_rows_total).'],
+      [M.modelScoredRows, 'Candidate rows scored, by model.'],
+      [M.modelRunSeconds, 'Seconds spent in session.run, by model: with bidder_model_runs_total, its mean run time (the canary\'s latency bound).'],
+      [M.modelErrors, 'session.run calls that failed, by model (their requests were answered 204 worker_failed).'],
+      [M.shadowRows, 'Rows the shadow model scored after the answers were written, by shadow model.'],
+      [M.shadowActiveCtr, 'Sum of the active model\'s predicted CTR over the rows the shadow also scored, by shadow model.'],
+      [M.shadowCtr, 'Sum of the shadow model\'s predicted CTR over the same rows, by shadow model.'],
+      [M.shadowAbsDiff, 'Sum of |shadow - active| predicted CTR over the same rows, by shadow model.'],
+    ]),
+    ...slotCounters('arm', kArmMetricSlots, [
+      [M.armRequests, 'Live bid requests assigned to each experiment arm (one per experiment a request is in).'],
+      [M.armBids, 'Bids made for requests assigned to each arm.'],
+      [M.armWins, 'Win notices first counted, by the arm of their bid.'],
+      [M.armBills, 'Billing notices first counted, by the arm of their bid.'],
+      [M.armSpend, 'Spend in micro-USD by the arm of the billed bid.'],
+      [M.armClicks, 'Click notices first counted, by the arm of their bid.'],
+    ]),
+    {
+      name: M.shadowDropped,
+      help: 'Batches sampled for the shadow model that it did not score (the thread had a shadow batch still pending).',
+      labelNames: [],
+      series: [[]],
+    },
+    {
+      name: M.shading,
+      help: 'First-price bid shading, per winning candidate of a shading arm: shaded, at_value, no_model (too few observations yet), not_first_price (at = 2 or a deal: never shaded).',
+      labelNames: ['result'],
+      series: SHADING_RESULTS.map((r) => [r]),
+    },
+    { name: M.shadingSaved, help: 'Sum over shaded bids of (value - shaded price), CPM micro-units of the bid currency.', labelNames: [], series: [[]] },
   ];
   const histograms: HistogramDef[] = [
     {

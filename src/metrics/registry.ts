@@ -21,7 +21,8 @@ import {
   kGaugeLoopLagSeconds,
 } from '../ops/front-block';
 import { MoneyStatsReader, type CampaignStat } from '../money/money-stats';
-import type { MetricsLayout } from './shared-metrics';
+import type { CounterDef, MetricsLayout } from './shared-metrics';
+import type { LifecycleView } from './lifecycle-view';
 import { SlotReader } from './shared-metrics';
 
 /**
@@ -85,11 +86,16 @@ export function createRegistry(
   model: { name: string; version: string },
   frontEnd?: FrontRuntime,
   money?: MoneyMetricsSource,
+  lifecycle?: LifecycleView,
 ): Registry {
   const registry = new Registry();
   const reader = new SlotReader(layout, buffer);
 
   for (const { def, offsets } of layout.counters) {
+    if (def.relabel !== undefined) {
+      if (lifecycle !== undefined) relabelled(registry, def, offsets, reader, lifecycle);
+      continue;
+    }
     registry.registerMetric(
       new SharedMetric(def.name, def.help, 'counter', () =>
         def.series.map((values, i) => ({ value: reader.sum(offsets[i]), labels: labelsOf(def.labelNames, values) })),
@@ -134,13 +140,16 @@ export function createRegistry(
   gauge('bidder_receive_slab_segments_in_use', 'Segments of the shared receive buffer holding request bodies.', pool.slabSegmentsInUse);
   gauge('bidder_receiving_bytes', 'Receive memory held by request bodies still arriving (bounded by server.maxReceivingBytes).', pool.receivingBytes);
 
-  const info = new client.Gauge({
-    name: 'bidder_model_info',
-    help: 'The model scoring bids (always 1).',
-    labelNames: ['name', 'version'],
-    registers: [registry],
-  });
-  info.set({ name: model.name, version: model.version }, 1);
+  if (lifecycle !== undefined) lifecycleGauges(registry, reader, layout, lifecycle);
+  else {
+    const info = new client.Gauge({
+      name: 'bidder_model_info',
+      help: 'The model scoring bids (always 1).',
+      labelNames: ['name', 'version'],
+      registers: [registry],
+    });
+    info.set({ name: model.name, version: model.version }, 1);
+  }
 
   if (frontEnd !== undefined) frontEndGauges(registry, frontEnd);
   if (money !== undefined) moneyMetrics(registry, money, reader, layout);
@@ -151,6 +160,56 @@ export function createRegistry(
     if (kProcessWideDefaults.has(metric.name)) registry.registerMetric(metric as unknown as client.Metric);
   }
   return registry;
+}
+
+/** A per-slot counter (definitions.ts slotCounters) under each slot's current labels; slots with none are left out. */
+function relabelled(registry: Registry, def: CounterDef, offsets: number[], reader: SlotReader, view: LifecycleView): void {
+  registry.registerMetric(new SharedMetric(def.name, def.help, 'counter', () => {
+    const out: MetricValue[] = [];
+    offsets.forEach((offset, slot) => {
+      if (def.relabel === 'model') {
+        const m = view.model(slot);
+        if (m !== undefined) out.push({ value: reader.sum(offset), labels: { model: m.name, version: m.version } });
+      } else {
+        const a = view.arm(slot);
+        if (a !== undefined) out.push({ value: reader.sum(offset), labels: { experiment: a.experiment, arm: a.arm } });
+      }
+    });
+    return out;
+  }) as unknown as client.Metric);
+}
+
+/** The model lifecycle's gauges: which model is active, the canary's share, the shadow's comparison. */
+function lifecycleGauges(registry: Registry, reader: SlotReader, layout: MetricsLayout, view: LifecycleView): void {
+  const each = (pick: (slot: number, s: ReturnType<LifecycleView['settings']>, m: { name: string; version: string }) => MetricValue[]) => (): MetricValue[] => {
+    const s = view.settings();
+    return view.modelSlots().flatMap((slot) => pick(slot, s, view.model(slot)!));
+  };
+  const sum = (name: string, slot: number): number => reader.sum(layout.offset(name, [String(slot)]));
+  registry.registerMetric(new SharedMetric('bidder_model_info', 'Every loaded model (name@version): 1 for the active model, which scores bids, 0 for the others (loaded, shadow, canary).', 'gauge',
+    each((slot, s, m) => [{ value: slot === s.active ? 1 : 0, labels: { name: m.name, version: m.version } }])) as unknown as client.Metric);
+  registry.registerMetric(new SharedMetric('bidder_model_state', 'Each loaded model\'s role: 1 on its state (active, shadow, canary, loaded).', 'gauge',
+    each((slot, s, m) => {
+      const state = slot === s.active ? 'active' : slot === s.shadow ? 'shadow' : slot === s.canary ? 'canary' : 'loaded';
+      return [{ value: 1, labels: { name: m.name, version: m.version, state } }];
+    })) as unknown as client.Metric);
+  registry.registerMetric(new SharedMetric('bidder_model_canary_traffic_ratio', 'Share of requests the canary scores at its current ramp step (0 when there is none).', 'gauge',
+    each((slot, s, m) => (slot === s.canary ? [{ value: s.canaryBasisPoints / 10_000, labels: { model: m.name, version: m.version } }] : []))) as unknown as client.Metric);
+  registry.registerMetric(new SharedMetric('bidder_shadow_mean_ctr', 'Mean predicted CTR over the rows the shadow scored, by shadow model and role (active: what served; shadow: the shadow\'s prediction).', 'gauge',
+    each((slot, _s, m) => {
+      const rows = sum('bidder_shadow_rows_total', slot);
+      if (rows === 0) return [];
+      return [
+        { value: sum('bidder_shadow_active_ctr_total', slot) / rows, labels: { model: m.name, version: m.version, role: 'active' } },
+        { value: sum('bidder_shadow_ctr_total', slot) / rows, labels: { model: m.name, version: m.version, role: 'shadow' } },
+      ];
+    })) as unknown as client.Metric);
+  registry.registerMetric(new SharedMetric('bidder_shadow_calibration_gap', 'Calibration gap of the shadow against the active model over the same rows: sum(shadow) / sum(active) - 1 (0: same mean prediction; +0.1: predicts 10% more clicks).', 'gauge',
+    each((slot, _s, m) => {
+      const active = sum('bidder_shadow_active_ctr_total', slot);
+      if (active === 0) return [];
+      return [{ value: sum('bidder_shadow_ctr_total', slot) / active - 1, labels: { model: m.name, version: m.version } }];
+    })) as unknown as client.Metric);
 }
 
 /** The money owner's figures by campaign and creative (money-stats.ts), read at scrape time. */

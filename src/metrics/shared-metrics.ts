@@ -23,6 +23,12 @@ export interface CounterDef {
   labelNames: readonly string[];
   /** Label values of each series, created before traffic arrives. */
   series: readonly (readonly string[])[];
+  /**
+   * Series per model slot or per experiment-arm slot (the one label value is the slot
+   * number): exported under the labels the slot holds now (model and version, or
+   * experiment and arm; src/metrics/lifecycle-view.ts), and not at all while it holds none.
+   */
+  relabel?: 'model' | 'arm';
 }
 
 export interface HistogramDef extends CounterDef {

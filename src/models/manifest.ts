@@ -32,7 +32,7 @@ export interface Manifest {
 export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; errors: ModelError[] };
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 
 export function loadManifest(dir: string): ManifestResult {
   const path = join(dir, MANIFEST_FILE);
@@ -51,11 +51,51 @@ export function loadManifest(dir: string): ManifestResult {
   return validateManifest(json);
 }
 
-export function findModel(manifest: Manifest, name: string): { ok: true; entry: ManifestEntry } | { ok: false; error: ModelError } {
-  const entry = manifest.models.find((m) => m.name === name);
+/**
+ * Orders versions: dot-separated numeric parts compare as numbers ("1.10.0" after "1.9.2"),
+ * anything else as text. Used to pick the newest version when only a name is given.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.');
+  const pb = b.split('.');
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '0';
+    const y = pb[i] ?? '0';
+    const nx = /^\d+$/.test(x) ? Number(x) : NaN;
+    const ny = /^\d+$/.test(y) ? Number(y) : NaN;
+    const c = Number.isNaN(nx) || Number.isNaN(ny) ? x.localeCompare(y) : nx - ny;
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** `name@version` splits in two; a bare name has version null (the newest is meant). */
+export function parseModelRef(ref: string): { name: string; version: string | null } {
+  const at = ref.indexOf('@');
+  return at < 0 ? { name: ref, version: null } : { name: ref.slice(0, at), version: ref.slice(at + 1) };
+}
+
+/** Picks `ref` ("name" = its newest version, or "name@version") among `entries`. */
+export function pickModel<T extends { name: string; version: string }>(entries: readonly T[], ref: string): T | undefined {
+  const { name, version } = parseModelRef(ref);
+  let best: T | undefined;
+  for (const e of entries) {
+    if (e.name !== name) continue;
+    if (version !== null) {
+      if (e.version === version) return e;
+      continue;
+    }
+    if (best === undefined || compareVersions(e.version, best.version) > 0) best = e;
+  }
+  return best;
+}
+
+/** The manifest entry for `ref`: "name" (its newest version) or "name@version". */
+export function findModel(manifest: Manifest, ref: string): { ok: true; entry: ManifestEntry } | { ok: false; error: ModelError } {
+  const entry = pickModel(manifest.models, ref);
   if (entry === undefined) {
-    const known = manifest.models.map((m) => m.name).join(', ');
-    return { ok: false, error: modelError(ModelErrorCode.NotFound, `no model named ${name} in manifest (has: ${known})`) };
+    const known = manifest.models.map((m) => `${m.name}@${m.version}`).join(', ');
+    return { ok: false, error: modelError(ModelErrorCode.NotFound, `no model ${ref} in manifest (has: ${known})`) };
   }
   return { ok: true, entry };
 }
@@ -96,10 +136,13 @@ export function validateManifest(json: unknown): ManifestResult {
     for (const key of ['name', 'version', 'file', 'description'] as const) {
       if (!nonEmptyString(m[key])) invalid(`${at}.${key}`, `${key} must be a non-empty string`);
     }
-    if (nonEmptyString(m.name)) {
-      if (names.has(m.name)) invalid(`${at}.name`, `duplicate model name ${m.name}`);
-      names.add(m.name);
+    if (nonEmptyString(m.name) && nonEmptyString(m.version)) {
+      // Versions of one model sit side by side; the same name@version twice is ambiguous.
+      const id = `${m.name}@${m.version}`;
+      if (names.has(id)) invalid(`${at}.version`, `duplicate model ${id}`);
+      names.add(id);
     }
+    if (nonEmptyString(m.name) && m.name.includes('@')) invalid(`${at}.name`, 'name must not contain @ (it separates name and version)');
     if (nonEmptyString(m.file) && (!SAFE_FILE.test(m.file) || m.file.includes('..'))) {
       invalid(`${at}.file`, 'file must be a plain file name in the manifest directory');
     }

@@ -115,5 +115,6 @@ export function loadAllModelsShared(dir: string, active: string): SharedModelsRe
     else errors.push(...r.errors);
   }
   if (errors.length > 0) return { ok: false, error: errors[0]!, errors };
-  return { ok: true, models, active: models.find((x) => x.entry.name === active)! };
+  const activeEntry = found.entry;
+  return { ok: true, models, active: models.find((x) => x.entry === activeEntry)! };
 }

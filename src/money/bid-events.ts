@@ -4,7 +4,7 @@
  * flatbuffers (events.fbs) and writes to the files. Never blocks: a full ring drops the
  * record, and the ring counts it.
  */
-import type { BidEventSink } from '../engine/bid-engine';
+import type { BidEventSink, BidExtra } from '../engine/bid-engine';
 import { BidRecordWriter } from './bid-record';
 import { EventRing } from '../events/event-ring';
 import { claimRing, type MoneyShared } from './money-shared';
@@ -25,7 +25,13 @@ export class BidEvents implements BidEventSink {
   }
 
   bid(requestId: string, impId: string, bidId: string, campaignId: string, creativeId: string, priceMicros: number,
-    currency: string, _atSec: number, test: boolean): void {
-    this.ring.tryWrite(this.writer.write(Date.now(), priceMicros, test, requestId, impId, bidId, campaignId, creativeId, currency));
+    currency: string, _atSec: number, test: boolean, extra?: BidExtra): void {
+    this.ring.tryWrite(this.writer.write(Date.now(), priceMicros, test, requestId, impId, bidId, campaignId, creativeId, currency,
+      extra?.valueMicros ?? -1, extra?.ctr ?? -1, extra?.segment ?? 0, extra?.model ?? '', extra?.arm ?? ''));
+  }
+
+  shadow(requestId: string, impId: string, campaignId: string, creativeId: string, model: string, ctr: number,
+    shadowModel: string, shadowCtr: number, arm: string, test: boolean): void {
+    this.ring.tryWrite(this.writer.writeShadow(Date.now(), test, requestId, impId, campaignId, creativeId, model, ctr, shadowModel, shadowCtr, arm));
   }
 }

@@ -6,7 +6,7 @@
  * was dropped (a full ring, a slow disk) into bidder_events_total.
  */
 import type { MoneyConfig } from '../config/config';
-import { EventEncoder, type EventFields } from '../codec/event-records';
+import { EVENT_FIELD_DEFAULTS, EventEncoder, type EventFields } from '../codec/event-records';
 import { EventLogWriter } from '../events/event-log-writer';
 import { EventRing } from '../events/event-ring';
 import { M } from '../metrics/definitions';
@@ -51,6 +51,7 @@ export class MoneyEvents {
     this.fields = {
       kind: 'win', timeMs: 0, requestId: '', impId: '', bidId: '', campaignId: '', creativeId: '', priceMicros: 0, currency: 'USD',
       clearingMicros: -1, costMicros: 0, lossReason: -1, minToWinMicros: -1, modelVersion: '', arm: '', test: false, instanceId: o.instanceId,
+      ...EVENT_FIELD_DEFAULTS,
     };
     this.offsets = {
       written: o.layout.offset(M.events, ['written']),
@@ -63,7 +64,8 @@ export class MoneyEvents {
   notice(o: NoticeOutcome, nowMs: number): void {
     const n = o.notice;
     const c = n.claims;
-    const f = this.fields;
+    const f = this.reset();
+    f.segment = c.segment ?? 0;
     f.kind = n.kind;
     f.timeMs = nowMs;
     f.requestId = c.requestId;
@@ -113,11 +115,74 @@ export class MoneyEvents {
     this.report();
   }
 
-  /** One engine thread's raw bid record (bid-record.ts) as the log's flatbuffers record. */
+  /**
+   * Requests assigned to each arm since the last call, as Exposure records (the experiment
+   * report's denominators and its sample-ratio check): `counts` by arm label.
+   */
+  exposures(arms: readonly { label: string; weight: number; control: boolean }[], counts: ReadonlyMap<string, number>, nowMs: number): void {
+    for (const arm of arms) {
+      const n = counts.get(arm.label) ?? 0;
+      if (n <= 0) continue;
+      const f = this.reset();
+      f.kind = 'exposure';
+      f.timeMs = nowMs;
+      f.requestId = '';
+      f.impId = '';
+      f.bidId = '';
+      f.campaignId = '';
+      f.creativeId = '';
+      f.priceMicros = 0;
+      f.currency = '';
+      f.clearingMicros = -1;
+      f.costMicros = 0;
+      f.lossReason = -1;
+      f.minToWinMicros = -1;
+      f.modelVersion = '';
+      f.arm = arm.label;
+      f.test = false;
+      f.count = n;
+      f.weight = Math.round(arm.weight);
+      f.control = arm.control;
+      this.put(this.encoder.encode(f));
+    }
+  }
+
+  /** The shared field object with the newer fields back at their defaults (it is reused for every record). */
+  private reset(): EventFields {
+    return Object.assign(this.fields, EVENT_FIELD_DEFAULTS);
+  }
+
+  /** One engine thread's raw record (bid-record.ts: a bid or a shadow prediction) as the log's flatbuffers record. */
   private bid(raw: Uint8Array): void {
     const b = readBidRecord(raw);
     if (b === null) return;
-    const f = this.fields;
+    const f = this.reset();
+    if (b.type === 'shadow') {
+      f.kind = 'shadow';
+      f.timeMs = b.timeMs;
+      f.requestId = b.requestId;
+      f.impId = b.impId;
+      f.bidId = '';
+      f.campaignId = b.campaignId;
+      f.creativeId = b.creativeId;
+      f.priceMicros = 0;
+      f.currency = '';
+      f.clearingMicros = -1;
+      f.costMicros = 0;
+      f.lossReason = -1;
+      f.minToWinMicros = -1;
+      f.modelVersion = b.model;
+      f.arm = b.arm;
+      f.test = b.test;
+      f.ctr = b.ctr;
+      f.shadowModel = b.shadowModel;
+      f.shadowCtr = b.shadowCtr;
+      this.put(this.encoder.encode(f));
+      return;
+    }
+    f.valueMicros = b.valueMicros;
+    f.ctr = b.ctr;
+    f.segment = b.segment;
     f.kind = 'bid';
     f.timeMs = b.timeMs;
     f.requestId = b.requestId;
@@ -131,8 +196,8 @@ export class MoneyEvents {
     f.costMicros = 0;
     f.lossReason = -1;
     f.minToWinMicros = -1;
-    f.modelVersion = this.o.modelVersion;
-    f.arm = '';
+    f.modelVersion = b.model !== '' ? b.model : this.o.modelVersion;
+    f.arm = b.arm;
     f.test = b.test;
     this.put(this.encoder.encode(f));
   }

@@ -85,6 +85,7 @@ interface CampaignMoney {
   wins: number;
   bills: number;
   losses: number;
+  clicks: number;
 }
 
 export interface MoneyCounters {
@@ -105,7 +106,7 @@ export class MoneyOwner {
   private lastSweepSec = 0;
   private lastPacingSec = 0;
   readonly counters: MoneyCounters = {
-    notices: { win: { accepted: 0, repeat: 0 }, bill: { accepted: 0, repeat: 0 }, loss: { accepted: 0, repeat: 0 } },
+    notices: { win: { accepted: 0, repeat: 0 }, bill: { accepted: 0, repeat: 0 }, loss: { accepted: 0, repeat: 0 }, click: { accepted: 0, repeat: 0 } },
     spendMicros: 0,
     unknownCampaign: 0,
     leasesGranted: 0,
@@ -125,7 +126,7 @@ export class MoneyOwner {
         pacing: dailyMicros !== null && campaign.pacing === 'even' ? new PacingController({ dailyBudgetMicros: dailyMicros }) : null,
         leasing: false,
         creativeSpend: new Map(campaign.creatives.map((cr) => [cr.id, 0])),
-        wins: 0, bills: 0, losses: 0,
+        wins: 0, bills: 0, losses: 0, clicks: 0,
       };
       o.ledger.configure(slot, b !== undefined);
       this.bySlot.push(m);
@@ -174,6 +175,7 @@ export class MoneyOwner {
     const reserved = impressionCostMicrosUsd(c.priceMicros, rate);
     const ours = c.bidId.startsWith(this.o.bidIdPrefix);
     if (notice.kind === 'win') m.wins++;
+    else if (notice.kind === 'click') m.clicks++;
     else if (notice.kind === 'loss') {
       m.losses++;
       if (ours && !c.test) this.o.ledger.release(m.slot, reserved, c.issuedAtSec);

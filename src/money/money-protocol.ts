@@ -3,6 +3,8 @@ import type { MoneyConfig } from '../config/config';
 import type { MoneyCounters } from './money-owner';
 import type { MoneyShared } from './money-shared';
 
+import type { ExperimentsSnapshot } from '../experiments/experiment-table';
+
 export interface MoneyWorkerInit {
   shared: MoneyShared;
   campaignsJson: string;
@@ -14,6 +16,16 @@ export interface MoneyWorkerInit {
   metrics: SharedArrayBuffer;
   /** Per-campaign and per-creative figures the operations thread exports (money-stats.ts). */
   stats: SharedArrayBuffer;
+  /** Experiments and shading: what the owner counts per arm and learns from (absent for tools). */
+  lifecycle?: MoneyLifecycle;
+}
+
+export interface MoneyLifecycle {
+  /** The win-rate table the owner's learner publishes to (src/strategy/win-rate-table.ts). */
+  winRates: SharedArrayBuffer;
+  /** The experiments at start; reloads come over the model registry's channel. */
+  experiments: ExperimentsSnapshot;
+  channel: string;
 }
 
 export type MoneyMessage = { type: 'close' } | { type: 'stats'; id: number };

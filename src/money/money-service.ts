@@ -15,7 +15,7 @@ import type { NoticeKey } from '../notices/notice-key';
 import { ledgerBytes, shapeFor } from './budget-ledger';
 import { hostname } from 'node:os';
 import { allocateCapTable } from './frequency-caps';
-import type { MoneyMessage, MoneyReply, MoneyWorkerInit } from './money-protocol';
+import type { MoneyLifecycle, MoneyMessage, MoneyReply, MoneyWorkerInit } from './money-protocol';
 import { newBidIdPrefix, sharedNoticeKey, type MoneyShared } from './money-shared';
 import { moneyStatsBytes } from './money-stats';
 
@@ -66,9 +66,9 @@ export class MoneyService {
   readonly stats: SharedArrayBuffer;
 
   static async start(config: BidderConfig, campaigns: readonly Campaign[], campaignsJson: string, shared: MoneyShared, metrics: SharedArrayBuffer,
-    log: (m: string) => void, key: NoticeKey & { ok: true }, modelVersion: string): Promise<MoneyService> {
+    log: (m: string) => void, key: NoticeKey & { ok: true }, modelVersion: string, lifecycle?: MoneyLifecycle): Promise<MoneyService> {
     if (key.warning !== null) log(key.warning);
-    const service = new MoneyService(config, campaigns, campaignsJson, shared, metrics, log, modelVersion);
+    const service = new MoneyService(config, campaigns, campaignsJson, shared, metrics, log, modelVersion, lifecycle);
     await service.ready;
     // From here the bidder's own handles keep the process alive; a drain refs it again (close()).
     service.worker.unref();
@@ -78,10 +78,11 @@ export class MoneyService {
   private readonly ready: Promise<void>;
 
   private constructor(config: BidderConfig, campaigns: readonly Campaign[], campaignsJson: string, shared: MoneyShared, metrics: SharedArrayBuffer,
-    private readonly log: (m: string) => void, modelVersion: string) {
+    private readonly log: (m: string) => void, modelVersion: string, lifecycle?: MoneyLifecycle) {
     this.stats = new SharedArrayBuffer(Math.max(8, moneyStatsBytes(campaigns)));
     const init: MoneyWorkerInit = {
       shared, campaignsJson, fxRates: config.bidding.fxRates, seatId: config.bidding.seatId, modelVersion, money: config.money, metrics, stats: this.stats,
+      lifecycle,
     };
     this.worker = new Worker(moneyWorkerFile(), { workerData: init });
     this.exited = new Promise((res) => this.worker.once('exit', res));

@@ -8,7 +8,8 @@
  * This thread holds no uWS socket, so it may end at any time; on `close` it drains what is
  * left, flushes the event log and closes Redis before it says `closed`.
  */
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { ArmAudit } from './arm-audit';
 import { parseCampaigns } from '../decisioning/campaign-loader';
 import { ALL_ERROR_CODES } from '../errors';
 import { EventRing } from '../events/event-ring';
@@ -60,6 +61,13 @@ async function main(): Promise<void> {
   const trackers = cfg.fireAdvertiserTrackers ? new TrackerFirer(init.seatId) : null;
   const events = new MoneyEvents({ cfg, shared, instanceId, fleet, metrics, layout, modelVersion: init.modelVersion });
   const creativesById = new Map(campaigns.flatMap((c) => c.creatives.map((cr) => [`${c.id}/${cr.id}`, cr] as const)));
+  // Experiments and shading: per-arm outcomes, exposure records, the win-rate learner.
+  const audit = init.lifecycle === undefined ? null : new ArmAudit({ lifecycle: init.lifecycle, metrics, layout, metricsBuffer: init.metrics, events });
+  const channel = init.lifecycle === undefined ? null : new BroadcastChannel(init.lifecycle.channel);
+  if (channel !== null) {
+    (channel as unknown as { unref?: () => void }).unref?.();
+    channel.onmessage = (event: unknown) => audit?.onRegistryMessage((event as { data: unknown }).data);
+  }
 
   const onOutcome = (o: NoticeOutcome): void => {
     const kind = o.notice.kind;
@@ -69,6 +77,7 @@ async function main(): Promise<void> {
     metrics.observe(delay.get(kind)!, o.delaySec);
     events.notice(o, Date.now());
     stats.record(o);
+    audit?.outcome(o);
     const c = o.notice.claims;
     const creative = creativesById.get(`${c.campaignId}/${c.creativeId}`);
     const template = creative === undefined ? undefined : kind === 'win' ? creative.nurl : kind === 'bill' ? creative.burl : creative.lurl;
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
     owner.tick(Date.now());
     stats.publish(ledger, fleet === undefined ? null : fleet.up);
     report();
+    audit?.tick(Date.now());
   }, kTickMs);
 
   port.on('message', (m: MoneyMessage) => {
@@ -146,6 +156,8 @@ async function main(): Promise<void> {
       clearInterval(pumpTimer);
       clearInterval(tickTimer);
       pump();
+      audit?.flush(Date.now());
+      channel?.close();
       void Promise.allSettled([...pending])
         .then(() => events.close())
         .then(() => fleet?.close())

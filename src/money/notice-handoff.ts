@@ -8,7 +8,7 @@ import { EventRing } from '../events/event-ring';
 import type { NoticeKind } from '../notices/notice-urls';
 import type { NoticeHandoff } from '../server/notice-route';
 
-const kKinds: readonly NoticeKind[] = ['win', 'bill', 'loss'];
+const kKinds: readonly NoticeKind[] = ['win', 'bill', 'loss', 'click'];
 const encoder = new TextEncoder();
 const kHeaderBytes = 9;
 /** The notice route refuses longer queries before they get here (notice-request.ts reads at most 4096). */

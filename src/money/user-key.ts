@@ -82,3 +82,27 @@ export function userKeyOf(req: BidRequest, userDataAllowed: boolean, ifaAllowed:
   }
   return kUserKeyNone;
 }
+
+/**
+ * The id userKeyOf would key on, as the request sent it (the experiments' unit key:
+ * experiment-table.ts buckets on it): user.id, then user.buyeruid, then a usable IFA, as
+ * privacy allows; null when none may be used. Same precedence and the same privacy rules
+ * as the frequency-cap key, so a user capped together is also bucketed together.
+ */
+export function usableUserId(req: BidRequest, userDataAllowed: boolean, ifaAllowed: boolean): string | null {
+  if (userDataAllowed) {
+    const user = req.user;
+    if (user !== undefined && user !== null && typeof user === 'object') {
+      const id = idOf(user.id) ?? idOf(user.buyeruid);
+      if (id !== null) return id;
+    }
+    if (ifaAllowed) {
+      const device = req.device;
+      if (device !== undefined && device !== null && typeof device === 'object') {
+        const ifa = idOf(device.ifa);
+        if (ifa !== null && isUsableIfa(ifa)) return ifa;
+      }
+    }
+  }
+  return null;
+}

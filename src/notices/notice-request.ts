@@ -96,7 +96,7 @@ export function readNotice(kind: NoticeKind, query: string, keys: readonly Buffe
   const priceText = q.get('p');
   let clearingMicros = -1;
   if (priceText === undefined || priceText === '' || isMacro(priceText)) {
-    if (kind !== 'loss') anomalies.push('price_missing');
+    if (kind === 'win' || kind === 'bill') anomalies.push('price_missing');
   } else {
     clearingMicros = parseCpmMicros(priceText);
     if (clearingMicros < 0) anomalies.push('price_invalid');

@@ -5,7 +5,7 @@
  *
  * Layout, before base64url: [version u8][flags u8: bit 0 = test traffic, bit 1 = has a user][user
  * key: 2 x u32, the frequency-cap hash of the user (money/user-key.ts), 0 without][issued-at u32, unix seconds][price u32, micro-units
- * of the bid currency][currency: 3 ASCII bytes], then length-prefixed UTF-8 strings
+ * of the bid currency][currency: 3 ASCII bytes][version 2: shading segment u32, 0 none], then length-prefixed UTF-8 strings
  * (u8 length each): request id, imp id, bid id, campaign id, creative id, model version,
  * experiment arm (empty for none); then the first kMacBytes of HMAC-SHA256(key, all of the
  * above). 128 bits of MAC is far past what an online forger can try (NIST SP 800-107
@@ -18,9 +18,11 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const kNoticeTokenVersion = 1;
+export const kNoticeTokenVersion = 2;
 const kMacBytes = 16;
-const kFixedBytes = 1 + 1 + 8 + 4 + 4 + 3;
+/** Version 1 (before the shading segment): still verified, so notices of bids made before an upgrade count. */
+const kFixedBytesV1 = 1 + 1 + 8 + 4 + 4 + 3;
+const kFixedBytes = kFixedBytesV1 + 4;
 const kFlagTest = 1;
 const kFlagUser = 2;
 const kStrings = 7;
@@ -40,8 +42,10 @@ export interface NoticeClaims {
   /** When the bid was made, unix seconds. */
   issuedAtSec: number;
   modelVersion: string;
-  /** The experiment arm, '' when none. */
+  /** The experiment arms, "experiment:arm" joined by ",", '' when none. */
   arm: string;
+  /** The impression's shading segment (src/strategy/segment-key.ts), 0 when none: the win-rate learner's key. */
+  segment?: number;
   /** The request had OpenRTB test = 1: its notices are answered and logged but never spend. */
   test: boolean;
   /**
@@ -102,6 +106,7 @@ export function signNoticeToken(claims: NoticeClaims, key: Buffer): string {
   b[18] = cur.charCodeAt(0);
   b[19] = cur.charCodeAt(1);
   b[20] = cur.charCodeAt(2);
+  b.writeUInt32BE((claims.segment ?? 0) >>> 0, 21);
   let at = kFixedBytes;
   at = writeString(claims.requestId, at);
   at = writeString(claims.impId, at);
@@ -130,7 +135,7 @@ export const kMacAlreadyVerified: unique symbol = Symbol('mac already verified')
 export function verifyNoticeToken(token: string, keys: readonly Buffer[] | typeof kMacAlreadyVerified, nowSec?: number, maxAgeSec?: number): NoticeTokenResult {
   if (token.length === 0 || token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) return { ok: false, code: 'NOTICE_MALFORMED' };
   const bytes = Buffer.from(token, 'base64url');
-  if (bytes.length < kFixedBytes + kStrings + kMacBytes) return { ok: false, code: 'NOTICE_MALFORMED' };
+  if (bytes.length < kFixedBytesV1 + kStrings + kMacBytes) return { ok: false, code: 'NOTICE_MALFORMED' };
   const payload = bytes.subarray(0, bytes.length - kMacBytes);
   const given = bytes.subarray(bytes.length - kMacBytes);
   if (keys !== kMacAlreadyVerified) {
@@ -139,7 +144,11 @@ export function verifyNoticeToken(token: string, keys: readonly Buffer[] | typeo
     if (!authentic) return { ok: false, code: 'NOTICE_FORGED' };
   }
   // Authentic from here on: the layout was written by us, but is still read defensively.
-  if (payload[0] !== kNoticeTokenVersion) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const version = payload[0];
+  if (version !== kNoticeTokenVersion && version !== 1) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const fixed = version === 1 ? kFixedBytesV1 : kFixedBytes;
+  if (payload.length < fixed + kStrings) return { ok: false, code: 'NOTICE_MALFORMED' };
+  const segment = version === 1 ? 0 : payload.readUInt32BE(21);
   const flags = payload[1];
   if ((flags & ~(kFlagTest | kFlagUser)) !== 0) return { ok: false, code: 'NOTICE_MALFORMED' };
   const user = (flags & kFlagUser) !== 0 ? { hi: payload.readInt32BE(2), lo: payload.readInt32BE(6) } : null;
@@ -147,7 +156,7 @@ export function verifyNoticeToken(token: string, keys: readonly Buffer[] | typeo
   const priceMicros = payload.readUInt32BE(14);
   const currency = payload.toString('latin1', 18, 21);
   const strings: string[] = [];
-  let at = kFixedBytes;
+  let at = fixed;
   for (let i = 0; i < kStrings; i++) {
     if (at >= payload.length) return { ok: false, code: 'NOTICE_MALFORMED' };
     const n = payload[at++];
@@ -158,5 +167,5 @@ export function verifyNoticeToken(token: string, keys: readonly Buffer[] | typeo
   if (at !== payload.length) return { ok: false, code: 'NOTICE_MALFORMED' };
   if (nowSec !== undefined && maxAgeSec !== undefined && Math.abs(nowSec - issuedAtSec) > maxAgeSec) return { ok: false, code: 'NOTICE_EXPIRED' };
   const [requestId, impId, bidId, campaignId, creativeId, modelVersion, arm] = strings;
-  return { ok: true, claims: { requestId, impId, bidId, campaignId, creativeId, priceMicros, currency, issuedAtSec, modelVersion, arm, test: (flags & kFlagTest) !== 0, user } };
+  return { ok: true, claims: { requestId, impId, bidId, campaignId, creativeId, priceMicros, currency, issuedAtSec, modelVersion, arm, segment, test: (flags & kFlagTest) !== 0, user } };
 }

@@ -16,7 +16,12 @@
  */
 import { signNoticeToken, type NoticeClaims } from './notice-token';
 
-export const kNoticePaths = { win: '/notice/win', bill: '/notice/bill', loss: '/notice/loss' } as const;
+/**
+ * The notice endpoints. win, bill and loss are the bid's nurl, burl and lurl; click takes
+ * the same token (`/notice/click?t=<token>`): a creative's click tracker, or an exchange
+ * that reports clicks, calls it, and the click is counted for the bid's campaign and arm.
+ */
+export const kNoticePaths = { win: '/notice/win', bill: '/notice/bill', loss: '/notice/loss', click: '/notice/click' } as const;
 export type NoticeKind = keyof typeof kNoticePaths;
 
 /** A request or imp id longer than this (in UTF-16 units, so at most 3x in bytes) is cut for the token. */
@@ -36,7 +41,7 @@ export class NoticeUrls {
   private readonly lurlHead: string;
   private readonly claims: NoticeClaims = {
     requestId: '', impId: '', bidId: '', campaignId: '', creativeId: '', priceMicros: 0, currency: 'USD',
-    issuedAtSec: 0, modelVersion: '', arm: '', test: false, user: null,
+    issuedAtSec: 0, modelVersion: '', arm: '', segment: 0, test: false, user: null,
   };
 
   private readonly user = { hi: 0, lo: 0 };
@@ -50,14 +55,18 @@ export class NoticeUrls {
     this.burlHead = ',"burl":' + head(kNoticePaths.bill);
     this.lurlHead = ',"lurl":' + head(kNoticePaths.loss);
     this.claims.modelVersion = modelVersion;
+    this.defaultModel = modelVersion;
   }
+
+  private readonly defaultModel: string;
 
   /**
    * `,"nurl":"…","burl":"…","lurl":"…"` for one bid. `priceMicros` is the bid's CPM in
    * micro-units of `currency`, rounded; `nowSec` unix seconds.
    */
   fragment(requestId: string, impId: string, bidId: string, campaignId: string, creativeId: string,
-    priceMicros: number, currency: string, nowSec: number, test: boolean, user: Int32Array | null, arm = ''): string {
+    priceMicros: number, currency: string, nowSec: number, test: boolean, user: Int32Array | null, arm = '',
+    modelVersion?: string, segment = 0): string {
     const c = this.claims;
     c.requestId = cut(requestId);
     c.impId = cut(impId);
@@ -69,6 +78,10 @@ export class NoticeUrls {
     c.issuedAtSec = nowSec;
     c.test = test;
     c.arm = arm;
+    c.segment = segment;
+    // The model that priced this bid (arms and canaries score with others than the process's default).
+    if (modelVersion !== undefined && modelVersion !== '') c.modelVersion = modelVersion;
+    else c.modelVersion = this.defaultModel;
     if (user === null) c.user = null;
     else {
       this.user.hi = user[0];

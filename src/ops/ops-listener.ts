@@ -4,16 +4,20 @@
  * closes it last in a drain. The only work the bidding loop does for a scrape is
  * `onRefresh`, at most once per kRefreshMaxAgeMs however many calls arrive: its gauges
  * published (about 0.1 ms) and, for /debug/latency, a copy of the latency histograms
- * into the shared snapshot buffer (about 0.07 ms).
+ * into the shared snapshot buffer (about 0.07 ms). Admin actions the operations thread
+ * forwards (admin-routes.ts) run here, through `options.admin`, and are answered by id.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../config/config';
+import { errorBody, requestError } from '../errors';
 import { allocateLatencySnapshot, type StageLatency } from '../metrics/latency';
 import type { MoneyMetricsSource, PoolGauges } from '../metrics/registry';
+import type { LifecycleInit } from '../metrics/lifecycle-view';
 import { monoNowMs } from '../util/clock';
 import { requestExit } from '../util/exit-handshake';
+import { kAdminTimeoutMs, type AdminAction, type AdminHandler, type AdminResult } from './admin-protocol';
 import { allocateFrontBlock, FrontGaugePublisher, kStateDraining, kStateExitDone, kStateExitRequested, kStateReady, stateWords } from './front-block';
 import { kExitHandshakeMs, type FrontMessage, type OpsInit, type OpsMessage } from './ops-protocol';
 
@@ -33,6 +37,19 @@ export interface OpsListenerOptions {
   /** Where an operations-thread failure is reported (it is never thrown into the bidding loop). */
   onFailure?: (message: string) => void;
   money?: MoneyMetricsSource;
+  /** The model lifecycle and experiments, to label their metrics. */
+  lifecycle?: LifecycleInit;
+  /**
+   * Runs the admin API's actions (admin-protocol.ts). The admin API is on only with both
+   * this and `adminTokenDigest`; otherwise every /admin path is 404 ADMIN_DISABLED.
+   */
+  admin?: AdminHandler;
+  /** SHA-256 of the admin token (admin-token.ts loadAdminToken): 32 bytes. */
+  adminTokenDigest?: Uint8Array;
+  /** How long the operations thread waits for an action's answer before a 504 (default kAdminTimeoutMs). */
+  adminTimeoutMs?: number;
+  /** Where each admin request's log line (JSON, no newline) goes; default: a line on stderr. */
+  adminLog?: (line: string) => void;
 }
 
 /** A start-up failure of the operations listener, with a stable code. */
@@ -82,11 +99,16 @@ export class OpsListener {
   }
 
   private constructor(private readonly options: OpsListenerOptions) {
+    const digest = options.adminTokenDigest;
+    if (digest !== undefined && digest.byteLength !== 32) throw new RangeError(`adminTokenDigest: ${digest.byteLength} bytes, a SHA-256 digest (32) wanted`);
+    const timeoutMs = options.adminTimeoutMs ?? kAdminTimeoutMs;
+    if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new RangeError(`adminTimeoutMs: ${timeoutMs}, a positive integer wanted`);
+    const admin = options.admin !== undefined && digest !== undefined ? { tokenDigest: Uint8Array.from(digest), timeoutMs } : null;
     const file = opsWorkerFile();
     const front = allocateFrontBlock();
     this.state = stateWords(front);
     this.snapshot = allocateLatencySnapshot();
-    const init: OpsInit = { host: options.host, port: options.port, metrics: options.metrics, front, latency: this.snapshot, model: options.model, money: options.money };
+    const init: OpsInit = { host: options.host, port: options.port, metrics: options.metrics, front, latency: this.snapshot, model: options.model, money: options.money, admin, lifecycle: options.lifecycle };
     this.worker = new Worker(file, { workerData: init });
     this.publisher = new FrontGaugePublisher(front, options.gauges);
     // Once now, while nothing is served yet: the gauges are valid before the first scrape,
@@ -120,6 +142,12 @@ export class OpsListener {
             break;
           case 'failed':
             (options.onFailure ?? reportFailure)(m.message);
+            break;
+          case 'admin':
+            this.onAdmin(m.id, m.action, m.body);
+            break;
+          case 'admin-log':
+            (options.adminLog ?? logLine)(m.line);
             break;
           case 'closed':
             break;
@@ -172,6 +200,52 @@ export class OpsListener {
     }
     this.worker.postMessage({ type: 'refreshed', id, latency, takenAtMs } satisfies FrontMessage);
   }
+
+  /**
+   * Runs a forwarded admin action and posts its answer: the handler's status and JSON, or
+   * 500 INTERNAL with the failure's message for the log line (never for the client).
+   */
+  private onAdmin(id: number, action: AdminAction, body: unknown): void {
+    const handler = this.options.admin;
+    let result: Promise<AdminResult>;
+    try {
+      // Only a thread told the admin API is on forwards; the check keeps a stray message harmless.
+      if (handler === undefined) throw new Error('no admin handler');
+      result = handler.handle(action, body);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    void Promise.resolve(result).then(
+      (r) => this.adminAnswer(id, r),
+      (err: unknown) => this.adminFailed(id, err instanceof Error ? err.message : String(err)),
+    );
+  }
+
+  private adminAnswer(id: number, r: AdminResult): void {
+    const status = r?.status;
+    if (!(Number.isInteger(status) && status >= 200 && status <= 599)) return this.adminFailed(id, `the handler answered status ${String(status)}`);
+    let text: string;
+    try {
+      text = r.body === undefined ? '' : JSON.stringify(r.body);
+    } catch (err) {
+      return this.adminFailed(id, `the handler's body is not JSON: ${(err as Error).message}`);
+    }
+    this.postAdmin({ type: 'admin-result', id, status, body: text });
+  }
+
+  private adminFailed(id: number, message: string): void {
+    this.postAdmin({ type: 'admin-result', id, status: 500, body: kInternalBody, error: message });
+  }
+
+  private postAdmin(m: Extract<FrontMessage, { type: 'admin-result' }>): void {
+    if (this.running) this.worker.postMessage(m);
+  }
+}
+
+const kInternalBody = errorBody(requestError('INTERNAL'));
+
+function logLine(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 function reportFailure(message: string): void {

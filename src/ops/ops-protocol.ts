@@ -12,6 +12,8 @@
  * user at a time and is never allocated again.
  */
 import type { MoneyMetricsSource } from '../metrics/registry';
+import type { AdminAction } from './admin-protocol';
+import type { LifecycleInit } from '../metrics/lifecycle-view';
 
 /** workerData of the operations thread. */
 export interface OpsInit {
@@ -26,6 +28,13 @@ export interface OpsInit {
   model: { name: string; version: string };
   /** The money owner's per-campaign figures (money-stats.ts), when the bidder runs the money loop. */
   money?: MoneyMetricsSource;
+  /** The model lifecycle and experiments, to label their metrics (metrics/lifecycle-view.ts). */
+  lifecycle?: LifecycleInit;
+  /**
+   * The admin API (admin-protocol.ts), or null when it is off. The SHA-256 digest of the
+   * token, never the token: a presented token is hashed and compared with it.
+   */
+  admin: { tokenDigest: Uint8Array; timeoutMs: number } | null;
 }
 
 /** Operations thread → front end. */
@@ -37,12 +46,21 @@ export type OpsMessage =
   /** The listener closed after a `close` request; the thread ends next. */
   | { type: 'closed' }
   /** An error escaped a handler: the thread closed its sockets and ends. */
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** Run an authorized admin action; `body` is the parsed request JSON. Answered by 'admin-result' with the same id. */
+  | { type: 'admin'; id: number; action: AdminAction; body: unknown }
+  /** One admin request's log line (JSON, no newline): written by the front end, where the process logs. */
+  | { type: 'admin-log'; line: string };
 
 /** Front end → operations thread. */
 export type FrontMessage =
   /** `takenAtMs` (monoNowMs): when the gauges and snapshot were written, the age that counts. */
   | { type: 'refreshed'; id: number; latency: boolean; takenAtMs: number }
+  /**
+   * The answer to admin request `id`: `body` is the JSON text to send ('' for none);
+   * `error`, when the handler failed, is the message to log (never sent).
+   */
+  | { type: 'admin-result'; id: number; status: number; body: string; error?: string }
   | { type: 'close' };
 
 /** A snapshot younger than this is reused: a storm of calls costs the bidding loop one copy per interval. */

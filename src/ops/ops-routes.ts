@@ -1,11 +1,13 @@
 /**
  * The operations listener's routes, served in the operations thread: health, readiness,
- * the Prometheus exposition and the latency report. Same uWS rules as the bidding
- * server: onAborted before anything asynchronous, every later write corked.
+ * the Prometheus exposition, the latency report, and the admin API (admin-routes.ts).
+ * Same uWS rules as the bidding server: onAborted before anything asynchronous, every
+ * later write corked.
  */
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
 import { errorBody, requestError, type ErrorCode } from '../errors';
+import type { AdminRoutes } from './admin-routes';
 import type { FrontBlockReader } from './front-block';
 import type { FrontRefresher } from './front-refresher';
 import { STATUS_LINE } from '../util/http-status';
@@ -19,6 +21,7 @@ export interface OpsRouteDeps {
   registry: Registry;
   front: FrontBlockReader;
   refresher: FrontRefresher;
+  admin: AdminRoutes;
 }
 
 /** Writes one answer, corked; a no-op once the client went away. */
@@ -92,6 +95,8 @@ export function addOpsRoutes(app: TemplatedApp, deps: OpsRouteDeps): void {
       () => answer.error('INTERNAL'),
     );
   });
+
+  deps.admin.register(app);
 
   app.any('/*', (res) => {
     const e = requestError('NOT_FOUND');

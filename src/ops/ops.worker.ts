@@ -1,7 +1,8 @@
 /**
  * Entry point of the operations thread: its own uWebSockets.js app on server.opsHost:
  * server.opsPort, serving /healthz, /readyz, /metrics and /debug/latency off the bidding
- * loop (ops-routes.ts).
+ * loop (ops-routes.ts), and the admin API's transport (admin-routes.ts: the actions run on
+ * the front end).
  *
  * A worker thread that ends while a uWS socket is open aborts the whole process (libuv
  * refuses to close a loop with live handles), so every way out closes the sockets first:
@@ -15,10 +16,12 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, OutcomeTable } from '../metrics/definitions';
 import { createRegistry } from '../metrics/registry';
+import { LifecycleView } from '../metrics/lifecycle-view';
 import { kMaxSlots } from '../metrics/shared-metrics';
 import { loadNativeUws } from '../server/uws';
 import { monoNowMs } from '../util/clock';
 import { onExitRequest } from '../util/exit-handshake';
+import { AdminRoutes } from './admin-routes';
 import { FrontBlockReader, kStateExitDone, kStateExitRequested, stateWords } from './front-block';
 import { FrontRefresher } from './front-refresher';
 import type { FrontMessage, OpsInit, OpsMessage } from './ops-protocol';
@@ -45,10 +48,18 @@ const post = (m: OpsMessage): void => port.postMessage(m);
 const uws = loadNativeUws();
 const layout = buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots - 1);
 const front = new FrontBlockReader(init.front);
-const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime, init.money);
+const lifecycle = init.lifecycle === undefined ? undefined : new LifecycleView(init.lifecycle);
+const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime, init.money, lifecycle);
 const refresher = new FrontRefresher({ post, snapshot: init.latency, now: monoNowMs, drainPending });
+const admin = new AdminRoutes({
+  registry,
+  tokenDigest: init.admin === null ? null : Buffer.from(init.admin.tokenDigest),
+  timeoutMs: init.admin?.timeoutMs ?? 0,
+  post,
+  now: monoNowMs,
+});
 const app = uws.App();
-addOpsRoutes(app, { registry, front, refresher });
+addOpsRoutes(app, { registry, front, refresher, admin });
 
 let listenSocket: us_listen_socket | null = null;
 let closed = false;
@@ -58,6 +69,7 @@ const state = stateWords(init.front);
 function closeSockets(): void {
   if (closed) return;
   closed = true;
+  admin.close();
   if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
   listenSocket = null;
   // Closes every open connection too (not in the typings of this uWS build).
@@ -66,11 +78,13 @@ function closeSockets(): void {
 
 function end(): void {
   closeSockets();
+  lifecycle?.close();
   port.close();
 }
 
 function onMessage(m: FrontMessage): void {
   if (m.type === 'refreshed') refresher.onRefreshed(m.id, m.latency, m.takenAtMs);
+  else if (m.type === 'admin-result') admin.onResult(m);
   else if (m.type === 'close') {
     closeSockets();
     post({ type: 'closed' });

@@ -24,9 +24,9 @@ import type { ConsentMode } from '../privacy/consent-resolver';
 /** The inline lane never decodes consent strings on an acceptor thread. */
 export const kInlineConsentMode: ConsentMode = 'defer';
 
-/** The lane with its warmed engine: the active model only, consent mode kInlineConsentMode. */
-export async function buildInlineLane(setup: Omit<EngineSetup, 'allModels' | 'consentMode'>, maxBatch: number): Promise<InlineLane> {
-  const { engine, costs } = await buildWarmEngine({ ...setup, allModels: false, consentMode: kInlineConsentMode });
+/** The lane with its warmed engine: a session for every model of the catalog (a swap needs no load), consent mode kInlineConsentMode. */
+export async function buildInlineLane(setup: Omit<EngineSetup, 'consentMode'>, maxBatch: number): Promise<InlineLane> {
+  const { engine, costs } = await buildWarmEngine({ ...setup, consentMode: kInlineConsentMode });
   // The lane meters into its acceptor's own slot (the first acceptor's is kMainSlot).
   return new InlineLane(new TaskRunner(engine, setup.metrics, setup.metrics.slot, 'inline'), maxBatch, costs);
 }

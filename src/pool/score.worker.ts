@@ -33,7 +33,6 @@ async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
     outcomes,
     metrics,
     idPrefix: `${threadId.toString(36)}${Date.now().toString(36)}-`,
-    allModels: true,
   });
   const runner = new TaskRunner(engine, metrics, slot, 'pool', layout.offset(M.workerBusy, [String(slot)]));
 

@@ -5,12 +5,28 @@
  */
 import type { BiddingConfig, PrivacyConfig } from '../config/config';
 import type { MoneyShared } from '../money/money-shared';
+import type { CatalogModel } from '../models/model-protocol';
+import type { ExperimentsSnapshot } from '../experiments/experiment-table';
 
 export interface WorkerInit {
-  /** Every model's bytes, read and verified once by the front end; each worker builds a session for each. */
-  models: { name: string; version: string; shared: SharedArrayBuffer; byteLength: number }[];
-  /** The model that scores bids. */
+  /**
+   * Every model's bytes in its catalog slot, read and verified once by the front end; each
+   * engine thread builds a session for each. The catalog of the bidder's start: a thread
+   * that starts after a reload asks the registry for the current one (engine-control.ts).
+   */
+  models: CatalogModel[];
+  /** The version of `models` (the registry's catalog version when this was built). */
+  catalogVersion: number;
+  /** name@version of the model that scored bids at start (tools; threads read the control block). */
   activeModel: string;
+  /** Which slot is active, shadow, canary (src/models/model-control.ts); absent for tools: models[0] scores. */
+  modelControl?: SharedArrayBuffer;
+  /** The BroadcastChannel of this bidder's model registry (model-protocol.ts). */
+  modelChannel?: string;
+  /** The experiments at start; later versions come over the channel. */
+  experiments?: ExperimentsSnapshot;
+  /** Per-segment win-rate models the money owner learns and every engine reads (src/strategy/win-rate-table.ts). */
+  winRates?: SharedArrayBuffer;
   /** Campaign file contents as validated by the front end at start. */
   campaignsJson: string;
   bidding: BiddingConfig;

@@ -28,7 +28,7 @@ export interface NoticeRouteOptions {
   nowMs?: () => number;
 }
 
-const kKinds: readonly NoticeKind[] = ['win', 'bill', 'loss'];
+const kKinds: readonly NoticeKind[] = ['win', 'bill', 'loss', 'click'];
 
 export function registerNoticeRoutes(app: TemplatedApp, o: NoticeRouteOptions): void {
   const now = o.nowMs ?? Date.now;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import {
-  checkEventRecord, decodeEvent, encodeEvent, EventEncoder, frameRecord, type EventFields,
+  checkEventRecord, decodeEvent, encodeEvent, EVENT_FIELD_DEFAULTS, EventEncoder, frameRecord, type EventFields,
 } from '../../src/codec/event-records';
 import { EventRecord } from '../../src/codec/generated/events_generated';
 import { EventLogError } from '../../src/events/event-errors';
@@ -42,6 +42,59 @@ t.test('encodeEvent reuses one builder; non-ASCII strings survive; defaults deco
   empty.finish(EventRecord.endEventRecord(empty));
   t.match(decodeEvent(empty.asUint8Array()), { kind: 'bid', timeMs: 0, requestId: '', clearingMicros: -1, lossReason: -1, minToWinMicros: -1, test: false },
     'an older writer\'s record without a field reads as the default');
+});
+
+// A bill as the bidder wrote it before the schema had value_micros .. shadow_ctr (encoded by
+// src/codec/event-records.ts at commit 6122cf8): the bytes of a file written then.
+const kOldBill = '300000000000000000002600580057004800440040003c00380034002800240018001000000000000c00080000000400260000005400000058000000600000006c07000000000000e0fd1c00000000000000000054000000a025260000000000000000004c00000050000000540000005c0000006000000000505c18a3010000000000000000000203000000692d31000400000065313a4200000000050000006374724033000000030000005553440003000000637231000200000063310000050000006269642d310000000100000031000000050000007265712d31000000';
+
+t.test('a record written before the later fields reads them as their defaults; one that sets none is byte for byte as before', async (t) => {
+  const old = Buffer.from(kOldBill, 'hex');
+  const fields: EventFields = {
+    kind: 'bill', timeMs: 1_800_000_000_000, requestId: 'req-1', impId: '1', bidId: 'bid-1', campaignId: 'c1', creativeId: 'cr1', priceMicros: 2_500_000,
+    currency: 'USD', clearingMicros: 1_900_000, costMicros: 1900, lossReason: -1, minToWinMicros: -1, modelVersion: 'ctr@3', arm: 'e1:B', test: false, instanceId: 'i-1',
+  };
+  t.same(decodeEvent(old), {
+    ...fields, valueMicros: -1, segment: 0, count: 0, weight: 0, control: false, ctr: -1, shadowModel: '', shadowCtr: -1,
+  }, 'every field, the later ones at their defaults');
+  t.same(decodeEvent(old), { ...fields, ...EVENT_FIELD_DEFAULTS });
+  t.equal(Buffer.from(new EventEncoder().encode(fields)).toString('hex'), kOldBill, 'no later field set: the same bytes as the old writer');
+  t.equal(Buffer.from(new EventEncoder().encode({ ...fields, ...EVENT_FIELD_DEFAULTS })).toString('hex'), kOldBill, 'later fields at their defaults are not written');
+  const dir = mkdtempSync(join(tmpdir(), 'events-old-'));
+  writeFileSync(join(dir, 'events-20260101T000000Z-i-000000.fbl'), Buffer.concat([frameRecord(old), frameRecord(new EventEncoder().encode({ ...fields, kind: 'click', segment: 7 }))]));
+  const read = readEventFile(eventFiles(dir)[0]);
+  t.same(read.records.map((r) => [r.kind, r.segment, r.valueMicros, r.ctr]), [['bill', 0, -1, -1], ['click', 7, -1, -1]], 'old and new records in one file');
+});
+
+t.test('exposure, click and shadow records; the later fields round-trip; the check covers them', async (t) => {
+  const enc = new EventEncoder();
+  const exposure = decodeEvent(enc.encode(event('exposure', '', { arm: 'e1:A', count: 5000, weight: 50, control: true, requestId: '', bidId: '' })).slice());
+  t.match(exposure, { kind: 'exposure', arm: 'e1:A', count: 5000, weight: 50, control: true, valueMicros: -1, ctr: -1 });
+  const bid = decodeEvent(enc.encode(event('bid', 'c1', { arm: 'e1:A,e2:B', priceMicros: 1_500_000, valueMicros: 2_000_000, segment: 0xdeadbeef, ctr: 0.25 })).slice());
+  t.match(bid, { kind: 'bid', arm: 'e1:A,e2:B', priceMicros: 1_500_000, valueMicros: 2_000_000, segment: 0xdeadbeef, ctr: 0.25, count: 0, control: false });
+  const shadow = decodeEvent(enc.encode(event('shadow', 'c1', { ctr: 0.1, shadowModel: 'ctr@4', shadowCtr: 0.2 })).slice());
+  t.equal(shadow.kind, 'shadow');
+  t.equal(shadow.shadowModel, 'ctr@4');
+  t.equal(shadow.ctr, Math.fround(0.1), 'a float32: the nearest float32 to 0.1');
+  t.equal(shadow.shadowCtr, Math.fround(0.2));
+  t.equal(decodeEvent(enc.encode(event('click', 'c1')).slice()).kind, 'click');
+  const odd = decodeEvent(enc.encode(event('bid', 'c', { ctr: Number.NaN, valueMicros: Number.POSITIVE_INFINITY, count: -5, segment: Number.NaN })).slice());
+  t.match(odd, { ctr: -1, valueMicros: -1, count: 0, segment: 0 }, 'non-finite and negative values are written as the defaults, never thrown');
+
+  // A damaged later field is caught by the check rather than read as zeros or past the end.
+  const good = enc.encode(event('shadow', 'c1', { ctr: 0.5, shadowModel: 'SHADOW-MODEL', shadowCtr: 0.5 })).slice();
+  t.equal(checkEventRecord(good), null);
+  const longString = good.slice();
+  const at = Buffer.from(longString).indexOf('SHADOW-MODEL') - 4;
+  longString[at + 2] = 0x7f; // the string's length: far past the end
+  t.match(checkEventRecord(longString), /^field 23: string of \d+ bytes runs past the end/);
+  t.throws(() => decodeEvent(longString), { code: 'EVENTS_CORRUPT_RECORD' });
+  const outside = good.slice();
+  const dv = new DataView(outside.buffer);
+  const table = dv.getUint32(0, true);
+  const vtable = table - dv.getInt32(table, true);
+  dv.setUint16(vtable + 4 + 2 * 22, dv.getUint16(vtable + 2, true) - 2, true); // ctr (4 bytes) at the table's last 2
+  t.match(checkEventRecord(outside), /^field 22 lies outside its table/);
 });
 
 t.test('damaged records are refused with EVENTS_CORRUPT_RECORD, never decoded as lies', async (t) => {
@@ -267,7 +320,7 @@ t.test('the CLI as a process: stats and tail on a folder, a truncated file, a mi
   t.equal(stats.status, 0, stats.stderr);
   const lines = stats.stdout.trim().split('\n').map((l) => JSON.parse(l));
   t.match(lines[0], { campaignId: 'c1', bids: 4, wins: 1, losses: 1, winRate: 0.25, lossReasons: { 100: 1 } });
-  t.same(lines[lines.length - 1], { totals: { bid: 4, win: 1, bill: 0, loss: 1 }, records: 6 });
+  t.same(lines[lines.length - 1], { totals: { bid: 4, win: 1, bill: 0, loss: 1, exposure: 0, click: 0, shadow: 0 }, records: 6 });
   t.match(stats.stderr, /^EVENTS_TRUNCATED_RECORD: .*29991231T235959Z/m);
   const tail = run('tail', '--dir', dir, '-n', '1', '--kind', 'loss');
   t.equal(tail.status, 0);
@@ -276,6 +329,42 @@ t.test('the CLI as a process: stats and tail on a folder, a truncated file, a mi
   t.equal(missing.status, 1);
   t.match(missing.stderr, /^EVENTS_DIR_UNREADABLE/);
   t.equal(run('tail', '--bogus').status, 2);
+});
+
+t.test('the CLI and the later kinds and fields: stats counts them, tail prints the later fields only where set', async (t) => {
+  const { main: eventsCli } = await import('../../src/events/events-cli');
+  const dir = mkdtempSync(join(tmpdir(), 'events-new-'));
+  const w = new EventLogWriter({ dir, instanceId: 'i', maxFileBytes: 1 << 20, maxFileAgeSec: 3600 });
+  const enc = new EventEncoder();
+  w.append(enc.encode(event('exposure', '', { arm: 'e1:A', count: 600, weight: 50, control: true })));
+  w.append(enc.encode(event('exposure', '', { arm: 'e1:B', count: 580, weight: 50 })));
+  w.append(enc.encode(event('exposure', '', { arm: 'e1:A', count: 400, weight: 50, control: true })));
+  w.append(enc.encode(event('bid', 'c1', { bidId: 'b1', arm: 'e1:A', valueMicros: 3_000_000, segment: 42, ctr: 0.5 })));
+  w.append(enc.encode(event('win', 'c1', { bidId: 'b1', arm: 'e1:A', segment: 42 })));
+  w.append(enc.encode(event('click', 'c1', { bidId: 'b1', arm: 'e1:A' })));
+  w.append(enc.encode(event('shadow', 'c1', { bidId: 'b1', ctr: 0.5, shadowModel: 'ctr@4', shadowCtr: 0.25 })));
+  w.append(enc.encode(event('loss', 'c1', { bidId: 'b2', lossReason: 102 })));
+  await w.close();
+  const out: string[] = [];
+  t.equal(await eventsCli(['stats', '--dir', dir], (l) => out.push(l), () => {}), 0);
+  const lines = out.map((l) => JSON.parse(l));
+  t.match(lines[0], { campaignId: 'c1', bids: 1, wins: 1, losses: 1, clicks: 1, lossReasons: { 102: 1 } });
+  t.notOk(lines.some((l) => l.campaignId === ''), 'exposures belong to no campaign');
+  t.same(lines.find((l) => l.exposures !== undefined), { exposures: { 'e1:A': 1000, 'e1:B': 580 } });
+  t.same(lines[lines.length - 1], { totals: { bid: 1, win: 1, bill: 0, loss: 1, exposure: 3, click: 1, shadow: 1 }, records: 8 });
+  out.length = 0;
+  t.equal(await eventsCli(['tail', '--dir', dir, '-n', '100'], (l) => out.push(l), () => {}), 0);
+  const tail = out.map((l) => JSON.parse(l));
+  t.same(tail.map((r) => r.kind), ['exposure', 'exposure', 'exposure', 'bid', 'win', 'click', 'shadow', 'loss']);
+  t.match(tail[0], { arm: 'e1:A', count: 600, weight: 50, control: true });
+  t.notOk('control' in tail[1], 'false is the default: not printed');
+  t.match(tail[3], { valueMicros: 3_000_000, segment: 42, ctr: 0.5 });
+  t.notOk('count' in tail[3] || 'shadowModel' in tail[3] || 'shadowCtr' in tail[3], 'unset later fields are not printed');
+  t.match(tail[6], { shadowModel: 'ctr@4', shadowCtr: 0.25, ctr: 0.5 });
+  t.same(Object.keys(tail[7]).sort(), Object.keys(event('loss', 'c1')).sort(), 'a record without later fields prints as before');
+  out.length = 0;
+  t.equal(await eventsCli(['tail', '--dir', dir, '--kind', 'exposure', '-n', '1'], (l) => out.push(l), () => {}), 0);
+  t.match(JSON.parse(out[0]), { kind: 'exposure', count: 400 });
 });
 
 t.test('tail --follow prints records appended after it started', async (t) => {

@@ -158,7 +158,7 @@ t.test('start-up refuses bad configuration', async (t) => {
     for (const f of readdirSync(resolve(REPO_ROOT, 'native-models'))) {
       if (f.endsWith('.onnx') || f.endsWith('.json')) copyFileSync(resolve(REPO_ROOT, 'native-models', f), join(dir, f));
     }
-    const onnx = join(dir, 'ctr-logreg.onnx');
+    const onnx = join(dir, 'ctr-logreg@1.0.0.onnx');
     const bytes = readFileSync(onnx);
     bytes[bytes.length >> 1] ^= 0x01;
     writeFileSync(onnx, bytes);
@@ -167,7 +167,7 @@ t.test('start-up refuses bad configuration', async (t) => {
     t.match(r.stderr, /MODEL_SHA256_MISMATCH/, 'MODEL_SHA256_MISMATCH');
 
     // The untouched copy starts: the refusal above is the flipped byte's doing.
-    copyFileSync(resolve(REPO_ROOT, 'native-models/ctr-logreg.onnx'), onnx);
+    copyFileSync(resolve(REPO_ROOT, 'native-models/ctr-logreg@1.0.0.onnx'), onnx);
     const okPort = await freePort();
     const child = startMain({ ...base, BIDDER_PORT: String(okPort), BIDDER_MODEL_DIR: dir });
     children.push(child.proc);

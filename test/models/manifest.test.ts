@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { featureSpecDigest } from '../../src/features/feature-spec';
-import { findModel, loadManifest, validateManifest } from '../../src/models/manifest';
+import { compareVersions, findModel, loadManifest, validateManifest } from '../../src/models/manifest';
 import { ModelErrorCode } from '../../src/models/model-errors';
 import { MODELS_DIR, copyModels, readManifestJson, writeManifestJson } from './fixtures/models-dir';
 
@@ -38,6 +38,7 @@ t.test('every problem is listed, each with its code and place', async (t) => {
   m.models[1]!.featureSpec = { version: '0.9.0', digest: '0'.repeat(64) };
   (m.models[1]!.outputs as { type: string }[])[0]!.type = 'float64';
   m.models[1]!.name = m.models[0]!.name;
+  m.models[1]!.version = m.models[0]!.version;
   writeManifestJson(dir, m);
   const r = loadManifest(dir);
   t.notOk(r.ok);
@@ -48,7 +49,7 @@ t.test('every problem is listed, each with its code and place', async (t) => {
   t.equal(byAt['models[0].inputs'], ModelErrorCode.InputMismatch);
   t.equal(byAt['models[1].featureSpec'], ModelErrorCode.FeatureSpecMismatch);
   t.equal(byAt['models[1].outputs'], ModelErrorCode.OutputMismatch);
-  t.equal(byAt['models[1].name'], ModelErrorCode.ManifestInvalid, 'duplicate name');
+  t.equal(byAt['models[1].version'], ModelErrorCode.ManifestInvalid, 'the same name@version twice');
   t.equal(r.errors.length, 6);
 });
 
@@ -65,4 +66,20 @@ t.test('structural garbage', async (t) => {
     t.notOk(r.ok, JSON.stringify(bad));
     if (!r.ok) t.ok(r.errors.every((e) => e.code === ModelErrorCode.ManifestInvalid));
   }
+});
+
+t.test('versions of one model sit side by side; a bare name means the newest', async (t) => {
+  const r = loadManifest(MODELS_DIR);
+  t.ok(r.ok);
+  if (!r.ok) return;
+  const mlp = findModel(r.manifest, 'ctr-mlp');
+  t.equal(mlp.ok && mlp.entry.version, '1.1.0', 'newest ctr-mlp');
+  const old = findModel(r.manifest, 'ctr-mlp@1.0.0');
+  t.equal(old.ok && old.entry.file, 'ctr-mlp@1.0.0.onnx', 'exact version, in its name@version file');
+  const missing = findModel(r.manifest, 'ctr-mlp@9.9.9');
+  t.equal(missing.ok ? '' : missing.error.code, ModelErrorCode.NotFound);
+  t.ok(compareVersions('1.10.0', '1.9.2') > 0, 'numeric parts compare as numbers');
+  t.equal(compareVersions('1.0', '1.0.0'), 0);
+  const named = validateManifest({ ...r.manifest, models: [{ ...r.manifest.models[0], name: 'a@b' }] });
+  t.same(named.ok ? [] : named.errors.map((e) => e.at), ['models[0].name'], 'a name with @ is refused');
 });

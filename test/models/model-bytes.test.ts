@@ -17,7 +17,7 @@ function entry(dir: string, name: string): ManifestEntry {
 }
 
 t.test('verified bytes land in a SharedArrayBuffer unchanged', async (t) => {
-  for (const name of ['ctr-logreg', 'ctr-mlp', 'ctr-dnn']) {
+  for (const name of ['ctr-logreg@1.0.0', 'ctr-mlp@1.0.0', 'ctr-mlp@1.1.0', 'ctr-dnn@1.0.0']) {
     const r = loadModelShared(MODELS_DIR, name);
     if (!r.ok) return t.fail(JSON.stringify(r.errors));
     t.ok(r.shared instanceof SharedArrayBuffer);
@@ -29,7 +29,7 @@ t.test('verified bytes land in a SharedArrayBuffer unchanged', async (t) => {
 
 t.test('a tampered file is refused with MODEL_SHA256_MISMATCH', async (t) => {
   const dir = copyModels();
-  const path = join(dir, 'ctr-logreg.onnx');
+  const path = join(dir, 'ctr-logreg@1.0.0.onnx');
   const bytes = readFileSync(path);
   bytes[bytes.length - 1] ^= 1;
   writeFileSync(path, bytes);
@@ -39,7 +39,7 @@ t.test('a tampered file is refused with MODEL_SHA256_MISMATCH', async (t) => {
 
 t.test('a missing file is MODEL_NOT_FOUND, as is an unknown model name', async (t) => {
   const dir = copyModels();
-  rmSync(join(dir, 'ctr-mlp.onnx'));
+  rmSync(join(dir, 'ctr-mlp@1.0.0.onnx'));
   const r = readModelShared(entry(dir, 'ctr-mlp'), dir);
   t.equal(r.ok ? 'ok' : r.error.code, ModelErrorCode.NotFound);
   const n = loadModelShared(MODELS_DIR, 'ctr-gbdt');
@@ -70,7 +70,7 @@ function tinyModel(catWidth: number, digest: string): Uint8Array {
 }
 
 function installModel(dir: string, bytes: Uint8Array): ManifestEntry {
-  writeFileSync(join(dir, 'ctr-logreg.onnx'), bytes);
+  writeFileSync(join(dir, 'ctr-logreg@1.0.0.onnx'), bytes);
   const m = readManifestJson(dir);
   m.models[0]!.sha256 = createHash('sha256').update(bytes).digest('hex');
   writeManifestJson(dir, m);
@@ -102,8 +102,8 @@ t.test('not an ONNX file (sha matching) -> MODEL_ONNX_INVALID', async (t) => {
 t.test('every model of the manifest is loaded once; the active one is picked; one bad model refuses them all', async (t) => {
   const all = loadAllModelsShared(MODELS_DIR, 'ctr-mlp');
   if (!all.ok) return t.fail(JSON.stringify(all.errors));
-  t.same(all.models.map((m) => m.entry.name).sort(), ['ctr-dnn', 'ctr-logreg', 'ctr-mlp']);
-  t.equal(all.active.entry.name, 'ctr-mlp');
+  t.same(all.models.map((m) => `${m.entry.name}@${m.entry.version}`).sort(), ['ctr-dnn@1.0.0', 'ctr-logreg@1.0.0', 'ctr-mlp@1.0.0', 'ctr-mlp@1.1.0']);
+  t.equal(`${all.active.entry.name}@${all.active.entry.version}`, 'ctr-mlp@1.1.0', 'a bare name is its newest version');
   t.ok(all.models.every((m) => m.shared instanceof SharedArrayBuffer && m.byteLength > 0));
 
   const missing = loadAllModelsShared(MODELS_DIR, 'ctr-gbdt');
@@ -113,7 +113,7 @@ t.test('every model of the manifest is loaded once; the active one is picked; on
   // The inactive model is corrupted: the start is still refused, naming that file.
   const dir = copyModels();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'ctr-logreg.onnx');
+  const file = join(dir, 'ctr-logreg@1.0.0.onnx');
   const bytes = readFileSync(file);
   bytes[bytes.length - 10] ^= 0xff;
   writeFileSync(file, bytes);
@@ -121,6 +121,6 @@ t.test('every model of the manifest is loaded once; the active one is picked; on
   t.equal(bad.ok, false);
   if (!bad.ok) {
     t.equal(bad.error.code, ModelErrorCode.Sha256Mismatch);
-    t.match(bad.error.at ?? '', /ctr-logreg\.onnx$/);
+    t.match(bad.error.at ?? '', /ctr-logreg@1\.0\.0\.onnx$/);
   }
 });

@@ -23,7 +23,7 @@ for (const name of ['ctr-logreg', 'ctr-mlp', 'ctr-dnn']) {
 }
 
 t.test('garbage and truncated files -> MODEL_ONNX_INVALID', async (t) => {
-  const bytes = readFileSync(join(MODELS_DIR, 'ctr-logreg.onnx'));
+  const bytes = readFileSync(join(MODELS_DIR, 'ctr-logreg@1.0.0.onnx'));
   const cases: [string, Uint8Array][] = [
     ['empty', new Uint8Array(0)],
     ['text', new TextEncoder().encode('hello, not a model')],

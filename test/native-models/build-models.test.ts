@@ -12,7 +12,7 @@ const MODELS_DIR = resolve(__dirname, '..', '..', 'native-models');
 t.test('two builds are byte-identical', async (t) => {
   const a = buildAll();
   const b = buildAll();
-  t.same([...a.files.keys()], ['ctr-logreg.onnx', 'ctr-mlp.onnx', 'ctr-dnn.onnx', 'manifest.json']);
+  t.same([...a.files.keys()], ['ctr-logreg@1.0.0.onnx', 'ctr-mlp@1.0.0.onnx', 'ctr-mlp@1.1.0.onnx', 'ctr-dnn@1.0.0.onnx', 'manifest.json']);
   for (const [name, bytes] of a.files) t.ok(Buffer.from(bytes).equals(Buffer.from(b.files.get(name)!)), name);
 });
 
@@ -42,5 +42,5 @@ t.test('the script writes a loadable set to --out and --check agrees', async (t)
   t.equal(check1.status, 0, check1.stderr);
   t.ok(loadManifest(dir).ok);
   t.ok(loadModelShared(dir, 'ctr-mlp').ok);
-  t.ok(readFileSync(join(dir, 'ctr-logreg.onnx')).equals(readFileSync(join(MODELS_DIR, 'ctr-logreg.onnx'))));
+  t.ok(readFileSync(join(dir, 'ctr-logreg@1.0.0.onnx')).equals(readFileSync(join(MODELS_DIR, 'ctr-logreg@1.0.0.onnx'))));
 });

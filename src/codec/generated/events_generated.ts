@@ -7,7 +7,10 @@ export enum EventKind {
   Bid = 0,
   Win = 1,
   Bill = 2,
-  Loss = 3
+  Loss = 3,
+  Exposure = 4,
+  Click = 5,
+  Shadow = 6
 }
 
 export class EventRecord {
@@ -131,8 +134,50 @@ instanceId(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+valueMicros():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 38);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
+}
+
+segment():number {
+  const offset = this.bb!.__offset(this.bb_pos, 40);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+count():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 42);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+weight():number {
+  const offset = this.bb!.__offset(this.bb_pos, 44);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+control():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 46);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+ctr():number {
+  const offset = this.bb!.__offset(this.bb_pos, 48);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : -1.0;
+}
+
+shadowModel():string|null
+shadowModel(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+shadowModel(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 50);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+shadowCtr():number {
+  const offset = this.bb!.__offset(this.bb_pos, 52);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : -1.0;
+}
+
 static startEventRecord(builder:flatbuffers.Builder) {
-  builder.startObject(17);
+  builder.startObject(25);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:EventKind) {
@@ -203,6 +248,38 @@ static addInstanceId(builder:flatbuffers.Builder, instanceIdOffset:flatbuffers.O
   builder.addFieldOffset(16, instanceIdOffset, 0);
 }
 
+static addValueMicros(builder:flatbuffers.Builder, valueMicros:bigint) {
+  builder.addFieldInt64(17, valueMicros, BigInt('-1'));
+}
+
+static addSegment(builder:flatbuffers.Builder, segment:number) {
+  builder.addFieldInt32(18, segment, 0);
+}
+
+static addCount(builder:flatbuffers.Builder, count:bigint) {
+  builder.addFieldInt64(19, count, BigInt('0'));
+}
+
+static addWeight(builder:flatbuffers.Builder, weight:number) {
+  builder.addFieldInt32(20, weight, 0);
+}
+
+static addControl(builder:flatbuffers.Builder, control:boolean) {
+  builder.addFieldInt8(21, +control, +false);
+}
+
+static addCtr(builder:flatbuffers.Builder, ctr:number) {
+  builder.addFieldFloat32(22, ctr, -1.0);
+}
+
+static addShadowModel(builder:flatbuffers.Builder, shadowModelOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(23, shadowModelOffset, 0);
+}
+
+static addShadowCtr(builder:flatbuffers.Builder, shadowCtr:number) {
+  builder.addFieldFloat32(24, shadowCtr, -1.0);
+}
+
 static endEventRecord(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -216,7 +293,7 @@ static finishSizePrefixedEventRecordBuffer(builder:flatbuffers.Builder, offset:f
   builder.finish(offset, undefined, true);
 }
 
-static createEventRecord(builder:flatbuffers.Builder, kind:EventKind, timeMs:bigint, requestIdOffset:flatbuffers.Offset, impIdOffset:flatbuffers.Offset, bidIdOffset:flatbuffers.Offset, campaignIdOffset:flatbuffers.Offset, creativeIdOffset:flatbuffers.Offset, priceMicros:bigint, currencyOffset:flatbuffers.Offset, clearingMicros:bigint, costMicros:bigint, lossReason:number, minToWinMicros:bigint, modelVersionOffset:flatbuffers.Offset, armOffset:flatbuffers.Offset, test:boolean, instanceIdOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createEventRecord(builder:flatbuffers.Builder, kind:EventKind, timeMs:bigint, requestIdOffset:flatbuffers.Offset, impIdOffset:flatbuffers.Offset, bidIdOffset:flatbuffers.Offset, campaignIdOffset:flatbuffers.Offset, creativeIdOffset:flatbuffers.Offset, priceMicros:bigint, currencyOffset:flatbuffers.Offset, clearingMicros:bigint, costMicros:bigint, lossReason:number, minToWinMicros:bigint, modelVersionOffset:flatbuffers.Offset, armOffset:flatbuffers.Offset, test:boolean, instanceIdOffset:flatbuffers.Offset, valueMicros:bigint, segment:number, count:bigint, weight:number, control:boolean, ctr:number, shadowModelOffset:flatbuffers.Offset, shadowCtr:number):flatbuffers.Offset {
   EventRecord.startEventRecord(builder);
   EventRecord.addKind(builder, kind);
   EventRecord.addTimeMs(builder, timeMs);
@@ -235,6 +312,14 @@ static createEventRecord(builder:flatbuffers.Builder, kind:EventKind, timeMs:big
   EventRecord.addArm(builder, armOffset);
   EventRecord.addTest(builder, test);
   EventRecord.addInstanceId(builder, instanceIdOffset);
+  EventRecord.addValueMicros(builder, valueMicros);
+  EventRecord.addSegment(builder, segment);
+  EventRecord.addCount(builder, count);
+  EventRecord.addWeight(builder, weight);
+  EventRecord.addControl(builder, control);
+  EventRecord.addCtr(builder, ctr);
+  EventRecord.addShadowModel(builder, shadowModelOffset);
+  EventRecord.addShadowCtr(builder, shadowCtr);
   return EventRecord.endEventRecord(builder);
 }
 }
