@@ -194,6 +194,7 @@ export async function startBidder(config: BidderConfig, options: { admin?: Admin
     (live) => releaseDeadSlots(metricsBuffer, acceptorThreads === null ? live : new Set([...live, ...acceptorThreads.threadIds()])),
   );
   const poolSlots = new PoolSlots(pool.capacity);
+  registry.setWaker((count, catalog, experiments, holdMs) => pool.wake(count, catalog, experiments, holdMs));
 
   // The main thread's acceptor: its inline lane warms here while the workers warm on theirs.
   let front: Acceptor;

@@ -18,7 +18,8 @@ export interface ChildLoad {
 
 export function runLoadInChild(l: ChildLoad): Promise<LoadResult> {
   const args = [
-    resolve(__dirname, 'open-loop.js'),
+    // The compiled generator, also when this module runs from source (tap runs TypeScript).
+    __filename.endsWith('.ts') ? resolve(__dirname, '../../dist/bench/load/open-loop.js') : resolve(__dirname, 'open-loop.js'),
     '--port', String(l.port),
     '--rate', String(l.rate),
     '--duration', String(l.durationS),

@@ -122,6 +122,24 @@ export class EngineControl implements ModelSource {
     return slot >= 0 ? (this.labels[slot] ?? '') : '';
   }
 
+  /**
+   * Resolves once this thread has applied catalog `catalog` and experiments `experiments`
+   * (or after `timeoutMs`). A pool worker that sleeps between tasks (piscina's Atomics.wait)
+   * runs no message until a task holds it awake: the registry sends a lifecycle task that
+   * waits here (score.worker.ts), which lets the channel's messages in.
+   */
+  async catchUp(catalog: number, experiments: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.catalogVersion >= catalog && this.experimentsVersion >= experiments) {
+        await this.loading;
+        return true;
+      }
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
   /** Slots with a session here (tests). */
   loadedSlots(): number[] {
     const out: number[] = [];

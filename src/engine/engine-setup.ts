@@ -108,6 +108,8 @@ const kProbeRuns = 20;
 export interface WarmEngine {
   engine: BidEngine;
   costs: WarmCosts;
+  /** The thread's side of the model lifecycle; null for tools (one fixed model). */
+  control: EngineControl | null;
 }
 
 export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
@@ -211,13 +213,13 @@ export async function buildWarmEngine(s: EngineSetup): Promise<WarmEngine> {
     }
   }
   const model = await probeModel(scorer);
-  void control;
+
   const costs: WarmCosts = {
     ...model,
     requestMs: Math.max(0, (timedMs - timedModelMs) / timed),
     rowsPerRequest: timedRows / timed,
   };
-  return { engine, costs };
+  return { engine, costs, control };
 }
 
 /** The model's cost per session.run and per row: the median of runs at 1 and at kProbeRows rows. */

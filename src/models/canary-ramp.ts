@@ -18,6 +18,8 @@ export interface CanaryBounds {
   stepSec: number;
   maxErrorPermille: number;
   maxRunUs: number;
+  /** Runs a step needs to be judged on latency and to pass (default kMinRunsToJudge). */
+  minRuns?: number;
 }
 
 /** What the canary's model did, cumulative since start (the per-model counters). */
@@ -58,13 +60,14 @@ export class CanaryRamp {
     if (errors > 0 && runs > 0 && (errors * 1000) / runs > this.bounds.maxErrorPermille) {
       return { kind: 'rollback', reason: 'errors', detail: `${errors} of ${runs} runs failed at ${this.basisPoints / 100}% (bound ${this.bounds.maxErrorPermille} per 1,000)` };
     }
-    if (runs >= kMinRunsToJudge) {
+    const minRuns = this.bounds.minRuns ?? kMinRunsToJudge;
+    if (runs >= minRuns) {
       const meanUs = (seconds / runs) * 1e6;
       if (meanUs > this.bounds.maxRunUs) {
         return { kind: 'rollback', reason: 'latency', detail: `mean run ${meanUs.toFixed(0)} us over ${runs} runs at ${this.basisPoints / 100}% (bound ${this.bounds.maxRunUs} us)` };
       }
     }
-    if (nowMs - this.stepStartedMs < this.bounds.stepSec * 1000 || runs < kMinRunsToJudge) return { kind: 'hold' };
+    if (nowMs - this.stepStartedMs < this.bounds.stepSec * 1000 || runs < minRuns) return { kind: 'hold' };
     if (this.step === kCanarySteps.length - 1) return { kind: 'promote' };
     this.step++;
     this.stepStartedMs = nowMs;

@@ -23,7 +23,7 @@ import { loadManifest, pickModel, type ManifestEntry } from './manifest';
 import { readModelShared, type SharedModel } from './model-bytes';
 import { ModelControlWriter, emptySettings, type ModelSettings } from './model-control';
 import { kMaxModelSlots, modelLabel, type CatalogModel, type FromEngines, type ToEngines } from './model-protocol';
-import { CanaryRamp, type CanaryCounters, type CanaryVerdict } from './canary-ramp';
+import { CanaryRamp, kMinRunsToJudge, type CanaryBounds, type CanaryCounters, type CanaryVerdict } from './canary-ramp';
 import { ArmSlots, compileExperiments, emptyExperiments, type ExperimentsSnapshot } from '../experiments/experiment-table';
 import { loadExperimentsFile } from '../experiments/experiment-config';
 import { M } from '../metrics/definitions';
@@ -60,6 +60,12 @@ export interface ModelRegistryOptions {
   model: ModelConfig;
   experimentsFile: string;
   log: (msg: string) => void;
+  /**
+   * Wakes `count` pool workers with a lifecycle task that holds each until it has caught
+   * up (pool workers sleep between tasks and read no message meanwhile). Set once the pool
+   * exists (setWaker); threads with an event loop of their own need nothing.
+   */
+  wake?: (count: number, catalog: number, experiments: number, timeoutMs: number) => void;
   /** Test seams. */
   nowMs?: () => number;
   loadTimeoutMs?: number;
@@ -75,6 +81,9 @@ export class RegistryStartError extends Error {
 const kDefaultLoadTimeoutMs = 60_000;
 const kDefaultSwitchTimeoutMs = 5_000;
 const kPollMs = 1;
+/** How often lagging pool workers are woken again, and how long one lifecycle task holds a worker at most. */
+const kWakeEveryMs = 200;
+const kWakeHoldMs = 2_000;
 
 export class ModelRegistry {
   private readonly catalog: CatalogEntry[] = [];
@@ -95,6 +104,7 @@ export class ModelRegistry {
 
   private constructor(private readonly o: ModelRegistryOptions) {
     this.now = o.nowMs ?? Date.now;
+    this.waker = o.wake;
     this.writer = new ModelControlWriter(o.control);
     this.owners = new Int32Array(o.metrics.buffer, 0, kMaxSlots);
     this.reader = new SlotReader(o.metrics.layout, o.metrics.buffer);
@@ -262,7 +272,11 @@ export class ModelRegistry {
     });
   }
 
-  /** Starts (`{"model": ref}`) or stops (`{"model": null}`) a canary ramp. */
+  /**
+   * Starts (`{"model": ref}`) or stops (`{"model": null}`) a canary ramp. The configured
+   * bounds (model.canary*) apply unless the call gives its own: stepSec, maxErrorPermille,
+   * maxRunUs, minRuns (runs a step needs before it is judged on latency or may pass).
+   */
   canaryCall(body: Record<string, unknown>): Promise<LifecycleAnswer> {
     return this.exclusive(async () => {
       if (body.model === null) {
@@ -274,8 +288,9 @@ export class ModelRegistry {
       const slot = this.refSlot(body.model);
       if (typeof slot !== 'number') return slot;
       if (slot === this.settings.active) return fail(409, 'MODEL_CANARY_IS_ACTIVE', [`${this.labelOf(slot)} is the active model`]);
-      const ramp = new CanaryRamp({ stepSec: this.o.model.canaryStepSec, maxErrorPermille: this.o.model.canaryMaxErrorPermille, maxRunUs: this.o.model.canaryMaxRunUs },
-        this.now(), this.countersOf(slot));
+      const bounds = canaryBounds(body, this.o.model);
+      if (!('stepSec' in bounds)) return bounds;
+      const ramp = new CanaryRamp(bounds, this.now(), this.countersOf(slot));
       this.canary = { slot, ramp, startedAtMs: this.now() };
       const switched = await this.switchTo({ ...this.settings, canary: slot, canaryBasisPoints: ramp.basisPoints });
       this.startCanaryTimer();
@@ -406,14 +421,29 @@ export class ModelRegistry {
     return this.engines;
   }
 
+  /** Wakes lagging pool workers (see options.wake) every kWakeEveryMs until every live engine is `done`. */
   private async waitForEngines(done: (e: EngineThread) => boolean, timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
+    let wokeAt = -Infinity;
     for (;;) {
-      if ([...this.liveEngines().values()].every(done)) return true;
-      if (performance.now() > deadline) return false;
+      const lagging = [...this.liveEngines().values()].filter((e) => !done(e)).length;
+      if (lagging === 0) return true;
+      const now = performance.now();
+      if (now > deadline) return false;
+      if (now - wokeAt >= kWakeEveryMs) {
+        wokeAt = now;
+        this.waker?.(lagging, this.catalogVersion, this.experiments.version, kWakeHoldMs);
+      }
       await sleep(5);
     }
   }
+
+  /** Sets the pool's waker (the pool is built after the registry, from what the registry gives it). */
+  setWaker(wake: NonNullable<ModelRegistryOptions['wake']>): void {
+    this.waker = wake;
+  }
+
+  private waker: ModelRegistryOptions['wake'];
 
   private freeSlot(from: number): number {
     for (let s = from; s < kMaxModelSlots; s++) if (!this.catalog.some((c) => c.slot === s)) return s;
@@ -445,6 +475,27 @@ export class ModelRegistry {
       this.busy = false;
     }
   }
+}
+
+/** The canary's bounds: the call's own where it gives them, else the configuration's. */
+function canaryBounds(body: Record<string, unknown>, cfg: ModelConfig): CanaryBounds | LifecycleAnswer {
+  const errors: string[] = [];
+  const pick = (key: string, fallback: number, min: number, max: number): number => {
+    const v = body[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      errors.push(`${key}: an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return v;
+  };
+  const bounds: CanaryBounds = {
+    stepSec: pick('stepSec', cfg.canaryStepSec, 1, 86_400),
+    maxErrorPermille: pick('maxErrorPermille', cfg.canaryMaxErrorPermille, 0, 1000),
+    maxRunUs: pick('maxRunUs', cfg.canaryMaxRunUs, 1, 10_000_000),
+    minRuns: pick('minRuns', kMinRunsToJudge, 1, 1_000_000),
+  };
+  return errors.length > 0 ? fail(400, 'INVALID_VALUE', errors) : bounds;
 }
 
 function fail(status: number, code: string, errors: string[]): LifecycleAnswer {

@@ -14,7 +14,15 @@ import { claimSlot, kMaxSlots, SlotWriter } from '../metrics/shared-metrics';
 import { kControlWorkersReady, type WorkerInit } from './worker-init';
 import { transferable } from './worker-transfer';
 
-async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
+/**
+ * A lifecycle task (pool-wake.ts): hold this worker awake until it has applied the
+ * registry's catalog and experiments versions, so their messages are let in.
+ */
+export interface LifecycleTask {
+  lifecycle: { catalog: number; experiments: number; timeoutMs: number };
+}
+
+async function init(): Promise<(task: ArrayBuffer | LifecycleTask) => Promise<ArrayBuffer | boolean>> {
   const data = workerData as WorkerInit;
   const outcomes = new OutcomeTable(ALL_ERROR_CODES);
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
@@ -28,7 +36,7 @@ async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
   }
   const metrics = new SlotWriter(layout, metricsBuffer, slot);
 
-  const { engine } = await buildWarmEngine({
+  const { engine, control } = await buildWarmEngine({
     init: data,
     outcomes,
     metrics,
@@ -37,7 +45,11 @@ async function init(): Promise<(task: ArrayBuffer) => Promise<ArrayBuffer>> {
   const runner = new TaskRunner(engine, metrics, slot, 'pool', layout.offset(M.workerBusy, [String(slot)]));
 
   Atomics.add(new Int32Array(data.control), kControlWorkersReady, 1);
-  return (task: ArrayBuffer): Promise<ArrayBuffer> => runner.run(task).then(transferable);
+  return (task: ArrayBuffer | LifecycleTask): Promise<ArrayBuffer | boolean> => {
+    if (task instanceof ArrayBuffer) return runner.run(task).then(transferable);
+    const l = task.lifecycle;
+    return control === null ? Promise.resolve(true) : control.catchUp(l.catalog, l.experiments, l.timeoutMs);
+  };
 }
 
 export default init();

@@ -105,6 +105,18 @@ export class ScoringPool {
     return this.options.threads * this.options.maxBatchesPerWorker;
   }
 
+  /**
+   * `count` lifecycle tasks (score.worker.ts LifecycleTask): each holds a worker awake until
+   * it has applied the model registry's catalog and experiments versions. Outside the
+   * dispatcher's slot accounting: a batch may wait behind one while its worker loads a
+   * model (only during a reload).
+   */
+  wake(count: number, catalog: number, experiments: number, timeoutMs: number): void {
+    for (let i = 0; i < count; i++) {
+      this.piscina.run({ lifecycle: { catalog, experiments, timeoutMs } }).catch(() => undefined);
+    }
+  }
+
   /** Tasks piscina holds for want of a ready worker (only while a replacement warms up). */
   get queuedTasks(): number {
     return this.piscina.queueSize;

@@ -12,7 +12,7 @@ const codes = (r: ReturnType<typeof loadManifest>) => (r.ok ? [] : r.errors.map(
 t.test('the committed manifest loads', async (t) => {
   const r = loadManifest(MODELS_DIR);
   if (!r.ok) return t.fail(JSON.stringify(r.errors));
-  t.same(r.manifest.models.map((m) => m.name), ['ctr-logreg', 'ctr-mlp', 'ctr-dnn']);
+  t.same(r.manifest.models.map((m) => `${m.name}@${m.version}`), ['ctr-logreg@1.0.0', 'ctr-mlp@1.0.0', 'ctr-mlp@1.1.0', 'ctr-dnn@1.0.0']);
   for (const m of r.manifest.models) t.equal(m.featureSpec.digest, featureSpecDigest());
   t.ok(findModel(r.manifest, 'ctr-mlp').ok);
   const missing = findModel(r.manifest, 'nope');
