@@ -33,7 +33,7 @@ export function optionsFromArgs(argv: string[]): { options: Partial<SimulationOp
   const { values } = parseArgs({
     args: argv,
     options: {
-      requests: { type: 'string' }, users: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
+      requests: { type: 'string' }, warmup: { type: 'string' }, users: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
       auction: { type: 'string' }, 'min-to-win': { type: 'string' }, tmax: { type: 'string' },
       experiments: { type: 'string' }, campaigns: { type: 'string' }, segments: { type: 'string' }, budgets: { type: 'string' },
       model: { type: 'string' }, 'max-duration-s': { type: 'string' }, 'no-clicks': { type: 'boolean', default: false },
@@ -47,6 +47,7 @@ export function optionsFromArgs(argv: string[]): { options: Partial<SimulationOp
     if (v !== undefined) o[k] = v;
   };
   set('requests', num(values.requests));
+  set('warmupRequests', num(values.warmup));
   set('users', num(values.users));
   set('seed', num(values.seed));
   set('concurrency', num(values.concurrency));

@@ -39,6 +39,7 @@ export function defaultOptions(): SimulationOptions {
     seed: 1,
     users: 4_000,
     requests: 20_000,
+    warmupRequests: 0,
     concurrency: 8,
     segments: defaultSegments(),
     auctionType: 1,
@@ -64,6 +65,8 @@ export function resolveOptions(partial: Partial<SimulationOptions> = {}): Simula
   int('seed', 0, 0xffffffff);
   int('users', 1, 10_000_000);
   int('requests', 0, 10_000_000);
+  int('warmupRequests', 0, 10_000_000);
+  if (typeof o.warmupRequests === 'number' && typeof o.requests === 'number' && o.warmupRequests > o.requests) errors.push('warmupRequests: at most requests');
   int('concurrency', 1, 256);
   int('tmaxMs', 1, 10_000);
   int('maxDurationMs', 1, 24 * 3600 * 1000);
@@ -114,6 +117,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> = {}): P
   const client = new ExchangeClient(o.concurrency * 2);
   const ledger = new TruthLedger(o.auctionType, o.experiments !== null);
   const exchange = new Exchange(world, { at: o.auctionType, tmaxMs: o.tmaxMs, clicks: o.clicks }, client, ledger, host.port);
+  // Warm-up plays go through an exchange of their own whose books are thrown away.
+  const warm = new Exchange(world, { at: o.auctionType, tmaxMs: o.tmaxMs, clicks: o.clicks }, client, new TruthLedger(o.auctionType, o.experiments !== null), host.port);
   let next = 0;
   let truncated = false;
   const tTraffic = performance.now();
@@ -124,7 +129,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> = {}): P
         truncated = true;
         return;
       }
-      await exchange.play(world.draws[next++]);
+      const i = next++;
+      await (i < o.warmupRequests ? warm : exchange).play(world.draws[i]);
     }
   };
   let bidderFigures;
@@ -132,7 +138,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> = {}): P
   try {
     await Promise.all(Array.from({ length: Math.min(o.concurrency, Math.max(1, world.draws.length)) }, lane));
     trafficMs = performance.now() - tTraffic;
-    bidderFigures = await settleBidderFigures(client, host.opsPort, exchange.taken);
+    const taken = { wins: exchange.taken.wins + warm.taken.wins, bills: exchange.taken.bills + warm.taken.bills, losses: exchange.taken.losses + warm.taken.losses };
+    bidderFigures = await settleBidderFigures(client, host.opsPort, taken);
   } finally {
     client.close();
     await host.stop();

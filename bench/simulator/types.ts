@@ -94,6 +94,11 @@ export interface SimulationOptions {
   users: number;
   /** Bid requests to send (the run also stops at maxDurationMs). */
   requests: number;
+  /**
+   * The first this many of `requests` are played but kept out of the books: the bidder
+   * learns from them (shading's win-rate models, pacing) before what it does is measured.
+   */
+  warmupRequests: number;
   /** Requests in flight at once (each lane also fires its notices). Keep it small: 8. */
   concurrency: number;
   segments: Segment[];

@@ -57,7 +57,7 @@ export class MoneyStatsWriter {
     const row = slot * kStatWordsPerCampaign;
     if (o.notice.kind === 'win') this.words[row + kStatWins]++;
     else if (o.notice.kind === 'loss') this.words[row + kStatLosses]++;
-    else {
+    else if (o.notice.kind === 'bill') {
       this.words[row + kStatBills]++;
       this.words[row + kStatSpendMicros] += o.costMicros;
       const at = this.creativeAt.get(`${c.campaignId}/${c.creativeId}`);
