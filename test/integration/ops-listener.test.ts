@@ -209,9 +209,12 @@ function childWithListener(ending: string): Promise<{ code: number | null; signa
   const script = `
     const { OpsListener } = require(${dist('ops/ops-listener.js')});
     const { StageLatency } = require(${dist('metrics/latency.js')});
+    const { buildMetricsLayout, OutcomeTable } = require(${dist('metrics/definitions.js')});
+    const { ALL_ERROR_CODES } = require(${dist('errors.js')});
+    const { kMaxSlots } = require(${dist('metrics/shared-metrics.js')});
     const zero = () => 0;
     OpsListener.start({
-      host: '127.0.0.1', port: 0, metrics: new SharedArrayBuffer(1 << 20), model: { name: 'm', version: '1' },
+      host: '127.0.0.1', port: 0, metrics: buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots - 1).allocate(), model: { name: 'm', version: '1' },
       latency: new StageLatency(),
       gauges: { requestsInFlight: zero, pendingRequests: zero, queuedTasks: zero, inFlightBatches: zero, threads: zero, slabSegmentsInUse: zero, receivingBytes: zero },
     }).then(async (ops) => {
