@@ -14,7 +14,7 @@
  * --budgets an object of budgets by campaign id ({ "sim-cpc-a": { "dailyUsd": 5, "pacing": "asap" } }).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESULTS_DIR, timestamp } from '../lib/write-results';
 import { predict, type Prediction } from './predict';
@@ -37,7 +37,7 @@ export function optionsFromArgs(argv: string[]): { options: Partial<SimulationOp
       auction: { type: 'string' }, 'min-to-win': { type: 'string' }, tmax: { type: 'string' },
       experiments: { type: 'string' }, campaigns: { type: 'string' }, segments: { type: 'string' }, budgets: { type: 'string' },
       model: { type: 'string' }, 'max-duration-s': { type: 'string' }, 'no-clicks': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false }, out: { type: 'string' },
+      json: { type: 'boolean', default: false }, out: { type: 'string' }, 'events-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -64,6 +64,8 @@ export function optionsFromArgs(argv: string[]): { options: Partial<SimulationOp
   if (values.segments !== undefined) o.segments = readJson(values.segments, 'segments') as SimulationOptions['segments'];
   if (values.budgets !== undefined) o.budgets = readJson(values.budgets, 'budgets') as SimulationOptions['budgets'];
   if (values.model !== undefined) o.bidder = { model: { name: values.model } };
+  // Keep the bidder's event log (npm run experiment:report -- --dir <it>); a temporary folder otherwise.
+  if (values['events-dir'] !== undefined) o.bidder = { ...o.bidder, money: { eventsDir: resolve(values['events-dir']) } } as SimulationOptions['bidder'];
   if (values['no-clicks']) o.clicks = false;
   return { options: o, json: values.json ?? false, out: values.out };
 }

@@ -87,6 +87,8 @@ export class EngineControl implements ModelSource {
 
   private constructor(private readonly o: EngineControlInit) {
     this.reader = new ModelControlReader(o.control);
+    // A thread that takes over a dead one's slot also takes its mark: idle until it scores.
+    this.reader.markInUse(o.threadSlot, 0);
     this.catalogVersion = o.catalogVersion;
     this.experimentsVersion = o.experiments.version;
     this.assigner = o.experiments.experiments.length > 0 ? new ArmAssigner(o.experiments) : null;

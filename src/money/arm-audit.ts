@@ -9,7 +9,8 @@
  *   experiment report's denominators and its sample-ratio check come from the log alone.
  * - The win-rate learner (src/strategy/win-rate-model.ts): every first-price bid's win or
  *   loss, with ${AUCTION_MIN_TO_WIN} when the exchange sent it, per shading segment; its
- *   parameters are published to the shared table every engine thread reads, once a second.
+ *   parameters are published to the shared table every engine thread reads, at most
+ *   kSnapshotEveryMs after they moved.
  */
 import { M } from '../metrics/definitions';
 import { SlotReader, type MetricsLayout, type SlotWriter } from '../metrics/shared-metrics';
@@ -22,6 +23,11 @@ import type { MoneyLifecycle } from './money-protocol';
 
 /** Seconds between exposure records. */
 const kExposureEverySec = 5;
+/**
+ * The learner's parameters reach the engine threads at most this long after the notices
+ * that moved them (a snapshot is O(segments held); idle, none is taken).
+ */
+const kSnapshotEveryMs = 100;
 
 export interface ArmAuditOptions {
   lifecycle: MoneyLifecycle;
@@ -39,6 +45,8 @@ export class ArmAudit {
   /** Requests per arm slot already written as exposures. */
   private readonly exposed = new Float64Array(64);
   private lastExposureMs = 0;
+  private learned = false;
+  private lastSnapshotMs = 0;
   readonly learner: WinRateLearner;
 
   constructor(private readonly o: ArmAuditOptions) {
@@ -77,13 +85,20 @@ export class ArmAudit {
     }
     const segment = c.segment ?? 0;
     if (segment !== 0 && (n.kind === 'win' || n.kind === 'loss')) {
-      this.learner.observe(segment, c.priceMicros / 1e6, n.kind === 'win', n.minToWinMicros >= 0 ? n.minToWinMicros / 1e6 : -1);
+      if (this.learner.observe(segment, c.priceMicros / 1e6, n.kind === 'win', n.minToWinMicros >= 0 ? n.minToWinMicros / 1e6 : -1)) this.learned = true;
     }
   }
 
-  /** About once a second: the learner's snapshot; every kExposureEverySec, the exposures. */
-  tick(nowMs: number): void {
+  /** After each drain of the notice rings: the learner's snapshot, when it learned and kSnapshotEveryMs passed. */
+  pump(nowMs: number): void {
+    if (!this.learned || nowMs - this.lastSnapshotMs < kSnapshotEveryMs) return;
+    this.learned = false;
+    this.lastSnapshotMs = nowMs;
     this.learner.snapshot();
+  }
+
+  /** About once a second: every kExposureEverySec, the exposures. */
+  tick(nowMs: number): void {
     if (nowMs - this.lastExposureMs >= kExposureEverySec * 1000) this.flush(nowMs);
   }
 

@@ -123,23 +123,8 @@ export class MoneyEvents {
     for (const arm of arms) {
       const n = counts.get(arm.label) ?? 0;
       if (n <= 0) continue;
-      const f = this.reset();
-      f.kind = 'exposure';
-      f.timeMs = nowMs;
-      f.requestId = '';
-      f.impId = '';
-      f.bidId = '';
-      f.campaignId = '';
-      f.creativeId = '';
-      f.priceMicros = 0;
-      f.currency = '';
-      f.clearingMicros = -1;
-      f.costMicros = 0;
-      f.lossReason = -1;
-      f.minToWinMicros = -1;
-      f.modelVersion = '';
+      const f = this.blank('exposure', nowMs);
       f.arm = arm.label;
-      f.test = false;
       f.count = n;
       f.weight = Math.round(arm.weight);
       f.control = arm.control;
@@ -152,25 +137,29 @@ export class MoneyEvents {
     return Object.assign(this.fields, EVENT_FIELD_DEFAULTS);
   }
 
+  /** The shared field object emptied for a record that is no bid and no notice (exposure, shadow). */
+  private blank(kind: EventFields['kind'], timeMs: number): EventFields {
+    const f = this.reset();
+    f.kind = kind;
+    f.timeMs = timeMs;
+    f.requestId = f.impId = f.bidId = f.campaignId = f.creativeId = f.currency = f.modelVersion = f.arm = '';
+    f.priceMicros = f.costMicros = 0;
+    f.clearingMicros = f.lossReason = f.minToWinMicros = -1;
+    f.test = false;
+    return f;
+  }
+
   /** One engine thread's raw record (bid-record.ts: a bid or a shadow prediction) as the log's flatbuffers record. */
   private bid(raw: Uint8Array): void {
     const b = readBidRecord(raw);
     if (b === null) return;
     const f = this.reset();
     if (b.type === 'shadow') {
-      f.kind = 'shadow';
-      f.timeMs = b.timeMs;
+      this.blank('shadow', b.timeMs);
       f.requestId = b.requestId;
       f.impId = b.impId;
-      f.bidId = '';
       f.campaignId = b.campaignId;
       f.creativeId = b.creativeId;
-      f.priceMicros = 0;
-      f.currency = '';
-      f.clearingMicros = -1;
-      f.costMicros = 0;
-      f.lossReason = -1;
-      f.minToWinMicros = -1;
       f.modelVersion = b.model;
       f.arm = b.arm;
       f.test = b.test;

@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       });
     }
     events.pump();
+    audit?.pump(nowMs);
   };
   const pumpTimer = setInterval(pump, kPumpMs);
   // Counters kept by plain objects on this thread, reported into the shared metrics as deltas.

@@ -1,8 +1,8 @@
 /**
  * The admin API on the real bidder (operations port): with BIDDER_ADMIN_TOKEN_FILE every
  * /admin request needs its bearer token (401 with WWW-Authenticate otherwise, whatever the
- * length of a wrong one), a right one reaches the handler (for now createAdminHandler's
- * stub: 501 NOT_IMPLEMENTED), unknown paths are 404, wrong methods 405, bad JSON 400;
+ * length of a wrong one), a right one reaches the model registry (every action answers
+ * what it did), unknown paths are 404, wrong methods 405, bad JSON 400;
  * every request is counted and logged on stderr without the token; without the file
  * the API is off (404 ADMIN_DISABLED); a bad token file refuses the start.
  */
@@ -67,23 +67,23 @@ t.test('no token, a wrong one of any length, another scheme: 401 with WWW-Authen
   }
 });
 
-t.test('the right token reaches the handler: the stub answers 501 NOT_IMPLEMENTED for every action', async (t) => {
-  const actions: [string, string, string][] = [
-    ['GET', '/admin/models', 'models.list'],
-    ['POST', '/admin/models/reload', 'models.reload'],
-    ['POST', '/admin/models/activate', 'models.activate'],
-    ['POST', '/admin/models/shadow', 'models.shadow'],
-    ['POST', '/admin/models/canary', 'models.canary'],
-    ['GET', '/admin/experiments', 'experiments.list'],
-    ['POST', '/admin/experiments/reload', 'experiments.reload'],
+t.test('the right token reaches the model registry: every action answers', async (t) => {
+  const actions: [string, string, string | undefined, object][] = [
+    ['GET', '/admin/models', undefined, { active: 'ctr-logreg@1.0.0' }],
+    ['POST', '/admin/models/reload', '{}', { loaded: [] }],
+    ['POST', '/admin/models/activate', '{"model":"ctr-mlp"}', { active: 'ctr-mlp@1.1.0', previous: 'ctr-logreg@1.0.0' }],
+    ['POST', '/admin/models/shadow', '{"model":"ctr-dnn"}', { shadow: { model: 'ctr-dnn@1.0.0' } }],
+    ['POST', '/admin/models/canary', '{"model":null}', { canary: null }],
+    ['GET', '/admin/experiments', undefined, { experiments: [] }],
+    ['POST', '/admin/experiments/reload', '{}', { experiments: [] }],
   ];
-  for (const [method, path, action] of actions) {
-    const r = await send(b.opsPort, method, path, method === 'POST' ? '{"model":"ctr-mlp"}' : undefined, auth);
-    t.equal(r.status, 501, `${method} ${path}`);
-    t.match(JSON.parse(r.body), { code: 'NOT_IMPLEMENTED', message: new RegExp(`^${action.replace('.', '\\.')}: `) }, action);
+  for (const [method, path, body, want] of actions) {
+    const r = await send(b.opsPort, method, path, body, auth);
+    t.equal(r.status, 200, `${method} ${path}`);
+    t.match(JSON.parse(r.body), want, `${method} ${path} answers what it did`);
   }
   const lower = await send(b.opsPort, 'POST', '/admin/models/reload', undefined, { authorization: `bearer ${token}` });
-  t.equal(lower.status, 501, 'the scheme in lower case; an empty body is {}');
+  t.equal(lower.status, 200, 'the scheme in lower case; an empty body is {}');
 });
 
 t.test('unknown path 404, wrong method 405, bad JSON 400, a body over 64 KiB 413', async (t) => {
@@ -108,13 +108,13 @@ t.test('counted by action and result; label values there before traffic', async 
   t.equal(v('models.list', 'unauthorized'), 6, 'GET /admin/models refused six times');
   t.equal(v('models.reload', 'unauthorized'), 6);
   t.equal(v('unknown', 'unauthorized'), 6, 'an unknown path is refused first for want of a token');
-  t.equal(v('models.list', 'not_implemented'), 1);
-  t.equal(v('models.reload', 'not_implemented'), 2);
-  t.equal(v('experiments.reload', 'not_implemented'), 1);
+  t.equal(v('models.list', 'ok'), 1);
+  t.equal(v('models.reload', 'ok'), 2);
+  t.equal(v('experiments.reload', 'ok'), 1);
   t.equal(v('unknown', 'not_found'), 3);
   t.equal(v('unknown', 'method_not_allowed'), 2);
   t.equal(v('models.activate', 'bad_request'), 2, 'bad JSON and a body too large');
-  t.equal(v('models.canary', 'ok'), 0, 'created at 0');
+  t.equal(v('models.canary', 'error'), 0, 'created at 0');
   t.equal(v('experiments.list', 'timeout'), 0);
   t.equal(v('models.list', 'disabled'), undefined, 'no disabled series while the API is on');
 });
@@ -124,11 +124,11 @@ t.test('one JSON line on stderr per admin request, never the token', async (t) =
   while (adminLines().length < 18 + 8 + 7 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   const lines = adminLines();
   t.equal(lines.length, 18 + 8 + 7, 'every admin request so far');
-  t.match(lines.find((l) => l.action === 'models.reload' && l.status === 501), {
+  t.match(lines.find((l) => l.action === 'models.reload' && l.status === 200), {
     time: String,
     method: 'POST',
     path: '/admin/models/reload',
-    result: 'not_implemented',
+    result: 'ok',
     durationMs: Number,
     remote: /\S/,
   });

@@ -89,10 +89,12 @@ t.test('required series exist (label values created before traffic)', async (t) 
   t.equal(sampleValue(text, 'bidder_scored_requests_total', { lane: 'pool' }), 42, 'every request scored by a worker');
   t.equal(sampleValue(text, 'bidder_scored_requests_total', { lane: 'inline' }), 0, 'none inline with the lane off');
   const info = samplesWith(exp, 'bidder_model_info');
-  t.equal(info.length, 1, 'one bidder_model_info series');
-  t.equal(info[0]?.labels.name, 'ctr-logreg', 'model name label');
-  t.match(info[0]?.labels.version ?? '', /^\d+\.\d+\.\d+$/, 'model version label');
-  t.equal(info[0]?.value, 1, 'info gauge is 1');
+  t.equal(info.length, 4, 'one bidder_model_info series per loaded name@version');
+  const active = info.filter((s) => s.value === 1);
+  t.equal(active.length, 1, 'exactly one is 1: the active model');
+  t.equal(active[0]?.labels.name, 'ctr-logreg', 'model name label');
+  t.match(active[0]?.labels.version ?? '', /^\d+\.\d+\.\d+$/, 'model version label');
+  t.ok(info.every((s) => s.value === 0 || s === active[0]), 'the others are 0');
 
   const bids = samplesWith(exp, 'bidder_bids_total')[0]?.value ?? 0;
   const priceCount = samplesWith(exp, 'bidder_bid_price_usd_count')[0]?.value ?? -1;

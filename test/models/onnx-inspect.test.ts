@@ -7,7 +7,7 @@ import { kMetaFeatureSpecDigest } from '../../src/models/onnx-fields';
 import { inspectOnnx } from '../../src/models/onnx-inspect';
 import { MODELS_DIR } from './fixtures/models-dir';
 
-for (const name of ['ctr-logreg', 'ctr-mlp', 'ctr-dnn']) {
+for (const name of ['ctr-logreg@1.0.0', 'ctr-mlp@1.0.0', 'ctr-mlp@1.1.0', 'ctr-dnn@1.0.0']) {
   t.test(`${name}: inputs, outputs, opset, metadata`, async (t) => {
     const r = inspectOnnx(readFileSync(join(MODELS_DIR, `${name}.onnx`)));
     if (!r.ok) return t.fail(r.error.message);

@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ const claims: NoticeClaims = {
   issuedAtSec: 1_796_000_000,
   modelVersion: 'ctr-logreg@3',
   arm: '',
+  segment: 0x9e3779b9,
   test: false,
   user: { hi: -123456, lo: 987654 },
 };
@@ -39,8 +41,21 @@ const arbClaims: fc.Arbitrary<NoticeClaims> = fc.record({
   issuedAtSec: fc.integer({ min: 0, max: 0xffffffff }),
   modelVersion: fc.string({ maxLength: 24 }),
   arm: fc.string({ maxLength: 24 }),
+  segment: fc.integer({ min: 0, max: 0xffffffff }),
   test: fc.boolean(),
   user: fc.option(fc.record({ hi: fc.integer({ min: -0x80000000, max: 0x7fffffff }), lo: fc.integer({ min: -0x80000000, max: 0x7fffffff }) }), { nil: null }),
+});
+
+t.test('a version 1 token (before the shading segment) still verifies, with segment 0', async (t) => {
+  const v2 = Buffer.from(signNoticeToken(claims, key), 'base64url');
+  // Version 1: the same layout without the 4 segment bytes at 21, MAC over that.
+  const payload = Buffer.concat([v2.subarray(0, 21), v2.subarray(25, v2.length - 16)]);
+  payload[0] = 1;
+  const v1 = Buffer.concat([payload, createHmac('sha256', key).update(payload).digest().subarray(0, 16)]).toString('base64url');
+  t.same(verifyNoticeToken(v1, [key]), { ok: true, claims: { ...claims, segment: 0 } });
+  const forged = Buffer.from(v1, 'base64url');
+  forged[30] ^= 1;
+  t.same(verifyNoticeToken(forged.toString('base64url'), [key]), { ok: false, code: 'NOTICE_FORGED' });
 });
 
 t.test('a signed token verifies and gives back its claims', async (t) => {
