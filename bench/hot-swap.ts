@@ -65,7 +65,9 @@ async function main(): Promise<number> {
     const durationS = Math.ceil((swaps * intervalMs) / 1000) + 2;
     const load = (): Promise<LoadResult> => runLoadInChild({ port: server.port, set, rate, durationS, connections });
 
-    // The reference: the same load, no swap.
+    // Warm the bidder first (JIT, pages, the placement's estimates): the first measured run
+    // must not pay for it. Then the reference: the same load, no swap.
+    await runLoadInChild({ port: server.port, set, rate, durationS: 3, connections });
     const reference = await load();
 
     const swapping = load();
