@@ -677,13 +677,12 @@ export class BidEngine {
     for (;;) {
       // Fill up to `max` rows into the scorer's own matrices.
       let n = 0;
-      if (only < 0) {
+      const contiguous = only < 0;
+      if (contiguous) {
         n = Math.min(max, end - row);
         if (n <= 0) break;
         scorer.cat.set(this.batchCat.subarray(row * CAT_WIDTH, (row + n) * CAT_WIDTH));
         scorer.num.set(this.batchNum.subarray(row * NUM_WIDTH, (row + n) * NUM_WIDTH));
-        for (let k = 0; k < n; k++) gathered[k] = row + k;
-        row += n;
       } else {
         while (n < max && i < requests) {
           const st = this.states[i];
@@ -710,13 +709,18 @@ export class BidEngine {
       } catch {
         this.metrics.inc(c.errors + slot);
         this.metrics.inc(c.runs + slot);
-        for (let k = 0; k < n; k++) this.ctr[gathered[k]] = Number.NaN;
+        if (contiguous) this.ctr.fill(Number.NaN, row, row + n);
+        else for (let k = 0; k < n; k++) this.ctr[gathered[k]] = Number.NaN;
+        row += contiguous ? n : 0;
         continue;
       }
       this.metrics.inc(c.runs + slot);
       this.metrics.inc(c.rows + slot, n);
       this.metrics.inc(c.seconds + slot, (monoNowMs() - runStarted) / 1000);
-      for (let k = 0; k < n; k++) this.ctr[gathered[k]] = ctr[k];
+      if (contiguous) {
+        this.ctr.set(ctr.subarray(0, n), row);
+        row += n;
+      } else for (let k = 0; k < n; k++) this.ctr[gathered[k]] = ctr[k];
     }
   }
 
@@ -775,9 +779,11 @@ export class BidEngine {
       for (let r = first; r < row; r++) {
         this.impPrices[r - first] = priceCandidate(this.rowCandidate[r], this.ctr[r], this.rowFloor[r], this.rowFloorRate[r], ctx.usdToBidCur);
       }
-      // Every first-price bid carries its segment, shading arm or not: the learner learns the
-      // market from all of them (the money owner, from their wins and losses).
-      const segment = this.winRates !== null && state.req!.at === 1 ? shadingSegment(state.req!, state.req!.imp[imp]) : 0;
+      // While an arm shades, every first-price bid carries its segment, shading arm or not: the
+      // learner learns the market from all of them (the money owner, from their wins and
+      // losses). With no shading arm there is nothing to learn for, and no segment to hash.
+      const shades = this.winRates !== null && this.models.assigner !== null && this.models.assigner.shades;
+      const segment = shades && state.req!.at === 1 ? shadingSegment(state.req!, state.req!.imp[imp]) : 0;
       const value = this.pickReserved(state, first, row - first, ctx.usdToBidCur, segment);
       if (value < 0) continue;
       const best = this.picked;

@@ -129,7 +129,12 @@ export class Assignment {
 
 /** Per-request arm assignment on an engine thread. */
 export class ArmAssigner {
-  constructor(readonly snapshot: ExperimentsSnapshot) {}
+  /** Some arm shades first-price bids: the engine then tags every first-price bid with its segment. */
+  readonly shades: boolean;
+
+  constructor(readonly snapshot: ExperimentsSnapshot) {
+    this.shades = snapshot.experiments.some((e) => e.arms.some((a) => a.shading !== null));
+  }
 
   get active(): boolean {
     return this.snapshot.experiments.length > 0;
