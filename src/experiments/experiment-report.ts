@@ -27,10 +27,10 @@
  * records, against the weights they report (the last non-zero one seen per arm). It counts
  * requests: in an experiment bucketed by user where users return, a user's requests all
  * fall in one arm, so the counts vary more than a chi-squared over independent requests
- * assumes and the check flags too readily (a 2,000-user run with five requests a user is
- * about a 1-in-1,000 flag at 1.6 standard deviations of users). A flag there calls for a
- * look at the users, not a verdict; per-request experiments and one-request-per-user
- * windows are tested exactly.
+ * assumes: with k requests per user the statistic is inflated about k-fold (more when
+ * users differ), so the check flags too readily. A flag there calls for a look at the
+ * users, not a verdict; per-request experiments and one-request-per-user windows are
+ * tested as the statistic assumes.
  */
 import type { DecodedEvent } from '../codec/event-records';
 import { meanLift, proportionLift, sampleRatioTest, type Lift, type MeanStats, type SrmResult } from './experiment-stats';
