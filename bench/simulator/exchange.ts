@@ -12,7 +12,7 @@ import type { TruthLedger } from './truth';
 import type { AuctionType, SimCampaign, SimulationResult, StatusCounts } from './types';
 import { bidRequest, requestId, type RequestDraw, type World } from './world';
 
-/** The path of the click notice (being added to the bidder; a 404 until it is). */
+/** The path of the click notice (the bidder counts the click for the bid's campaign and arms). */
 export const kClickPath = '/notice/click';
 
 export type NoticeKind = 'win' | 'bill' | 'loss' | 'click';
