@@ -20,6 +20,7 @@ import { monoNowMs } from '../util/clock';
 import { createScorer, type Scorer } from './onnx-scorer';
 import { EngineControl, FixedModels, type ModelSource } from './engine-control';
 import { emptyExperiments } from '../experiments/experiment-table';
+import { kMaxModelSlots } from '../models/model-protocol';
 import { WARM_REQUESTS } from './warm-requests';
 import { NoticeUrls } from '../notices/notice-urls';
 import { MoneyGate } from '../money/money-gate';
@@ -242,7 +243,7 @@ async function probeModel(scorer: Scorer): Promise<Pick<WarmCosts, 'modelBatchMs
 }
 
 function firstScorer(models: ModelSource): Scorer {
-  for (let slot = 0; slot < 64; slot++) {
+  for (let slot = 0; slot < kMaxModelSlots; slot++) {
     const s = models.scorer(slot);
     if (s !== undefined) return s;
   }

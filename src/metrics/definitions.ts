@@ -7,6 +7,8 @@ import { ALL_NO_BID_REASONS } from '../decisioning/no-bid-reasons';
 import { NOTICE_ANOMALIES, NOTICE_RESULTS } from '../notices/notice-request';
 import { CONSENT_FORMATS, PRIVACY_OUTCOMES, PRIVACY_SIGNALS } from '../privacy/privacy-bits';
 import { type CounterDef, type HistogramDef, MetricsLayout } from './shared-metrics';
+import { kMaxModelSlots } from '../models/model-protocol';
+import { kMaxArmSlots } from '../experiments/experiment-table';
 
 /** Stages of a request, in the order it passes them. */
 export const STAGES = ['receive', 'queue', 'score', 'respond', 'total'] as const;
@@ -56,10 +58,10 @@ export const M = {
   shadingSaved: 'bidder_shading_saved_micros_total',
 } as const;
 
-/** Catalog slots with per-model series (the registry's bound, model-protocol.ts kMaxModelSlots). */
-export const kModelMetricSlots = 32;
-/** Experiment-arm slots with per-arm series (experiment-table.ts kMaxArmSlots). */
-export const kArmMetricSlots = 64;
+/** Catalog slots with per-model series: the registry's bound. */
+export const kModelMetricSlots = kMaxModelSlots;
+/** Experiment-arm slots with per-arm series: the experiments' bound. */
+export const kArmMetricSlots = kMaxArmSlots;
 /**
  * What shading did with a first-price bid: shaded (priced below its value), at_value (the
  * optimum was the value, or the floor held it there), no_model (the segment and the

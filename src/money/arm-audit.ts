@@ -14,7 +14,7 @@
  */
 import { M } from '../metrics/definitions';
 import { SlotReader, type MetricsLayout, type SlotWriter } from '../metrics/shared-metrics';
-import type { ExperimentsSnapshot } from '../experiments/experiment-table';
+import { kMaxArmSlots, type ExperimentsSnapshot } from '../experiments/experiment-table';
 import { WinRateLearner } from '../strategy/win-rate-model';
 import { WinRateTable } from '../strategy/win-rate-table';
 import type { MoneyEvents } from './money-events';
@@ -43,7 +43,7 @@ export class ArmAudit {
   private readonly reader: SlotReader;
   private readonly offsets: { requests: number; wins: number; bills: number; spend: number; clicks: number };
   /** Requests per arm slot already written as exposures. */
-  private readonly exposed = new Float64Array(64);
+  private readonly exposed = new Float64Array(kMaxArmSlots);
   private lastExposureMs = 0;
   private learned = false;
   private lastSnapshotMs = 0;
