@@ -53,29 +53,44 @@ export function isUsableIfa(ifa: string): boolean {
  * (0), not as a boolean.
  */
 export function userKeyOf(req: BidRequest, userDataAllowed: boolean, ifaAllowed: boolean, out: Int32Array): number {
-  if (userDataAllowed) {
-    const user = req.user;
-    if (user !== undefined && user !== null && typeof user === 'object') {
-      const id = idOf(user.id);
-      if (id !== null) {
-        hash64(kPrefixUserId, id, 0, out);
-        return kUserKeyUserId;
-      }
-      const buyer = idOf(user.buyeruid);
-      if (buyer !== null) {
-        hash64(kPrefixBuyerUid, buyer, 0, out);
-        return kUserKeyBuyerUid;
-      }
+  const source = pickUserId(req, userDataAllowed, ifaAllowed);
+  if (source !== kUserKeyNone) hash64(kPrefixBySource[source], picked, 0, out);
+  return source;
+}
+
+/** hash64 prefix of each source (indexed by kUserKey*). */
+const kPrefixBySource = [0, kPrefixUserId, kPrefixBuyerUid, kPrefixIfa];
+
+/** The id the last pickUserId chose (valid when it returned a source): a module slot, so picking allocates nothing. */
+let picked = '';
+
+/**
+ * The first usable id of the request and its source: user.id, then user.buyeruid (both
+ * need userDataAllowed), then a usable IFA (ifaAllowed, which implies userDataAllowed in
+ * privacy-bits.ts; both are checked so that a caller passing inconsistent flags still never
+ * uses the IFA without user data). The id is left in `picked`.
+ */
+function pickUserId(req: BidRequest, userDataAllowed: boolean, ifaAllowed: boolean): number {
+  if (!userDataAllowed) return kUserKeyNone;
+  const user = req.user;
+  if (user !== undefined && user !== null && typeof user === 'object') {
+    const id = idOf(user.id);
+    if (id !== null) {
+      picked = id;
+      return kUserKeyUserId;
+    }
+    const buyer = idOf(user.buyeruid);
+    if (buyer !== null) {
+      picked = buyer;
+      return kUserKeyBuyerUid;
     }
   }
-  // ifaAllowed implies userDataAllowed (privacy-bits.ts); both are checked so that a
-  // caller passing inconsistent flags still never uses the IFA without user data.
-  if (ifaAllowed && userDataAllowed) {
+  if (ifaAllowed) {
     const device = req.device;
     if (device !== undefined && device !== null && typeof device === 'object') {
       const ifa = idOf(device.ifa);
       if (ifa !== null && isUsableIfa(ifa)) {
-        hash64(kPrefixIfa, ifa, 0, out);
+        picked = ifa;
         return kUserKeyIfa;
       }
     }
@@ -90,19 +105,5 @@ export function userKeyOf(req: BidRequest, userDataAllowed: boolean, ifaAllowed:
  * as the frequency-cap key, so a user capped together is also bucketed together.
  */
 export function usableUserId(req: BidRequest, userDataAllowed: boolean, ifaAllowed: boolean): string | null {
-  if (userDataAllowed) {
-    const user = req.user;
-    if (user !== undefined && user !== null && typeof user === 'object') {
-      const id = idOf(user.id) ?? idOf(user.buyeruid);
-      if (id !== null) return id;
-    }
-    if (ifaAllowed) {
-      const device = req.device;
-      if (device !== undefined && device !== null && typeof device === 'object') {
-        const ifa = idOf(device.ifa);
-        if (ifa !== null && isUsableIfa(ifa)) return ifa;
-      }
-    }
-  }
-  return null;
+  return pickUserId(req, userDataAllowed, ifaAllowed) === kUserKeyNone ? null : picked;
 }
