@@ -20,7 +20,7 @@ import { OpsListener, OpsStartError } from './ops/ops-listener';
 import { ScoringPool } from './pool/scoring-pool';
 import { allocateControl, kControlWorkersReady, type WorkerInit } from './pool/worker-init';
 import { allocateConsentTable } from './privacy/consent-table';
-import { Acceptor, AcceptorStartError } from './server/acceptor';
+import { Acceptor, AcceptorStartError, kDrainQuietMs } from './server/acceptor';
 import { AcceptorThreads } from './server/acceptor-threads';
 import { loadNativeUws } from './server/uws';
 import { loadNoticeKey } from './notices/notice-key';
@@ -332,7 +332,7 @@ export async function startBidder(config: BidderConfig, options: { admin?: Admin
         front.beginDrain();
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
-          Promise.all([dispatcher.whenIdle(), acceptorThreads?.drain()]),
+          Promise.all([dispatcher.whenIdle().then(() => front.whenQuiet(kDrainQuietMs)), acceptorThreads?.drain()]),
           new Promise<void>((r) => {
             timer = setTimeout(r, config.server.drainTimeoutMs);
           }),

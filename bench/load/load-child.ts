@@ -14,6 +14,10 @@ export interface ChildLoad {
   durationS: number;
   connections: number;
   closed?: boolean;
+  /** Count answers later than this after their due time (LoadResult.late). */
+  lateMs?: number;
+  /** Requests due with no free connection are not sent (LoadResult.unsent), not queued. */
+  dropWhenBusy?: boolean;
 }
 
 export function runLoadInChild(l: ChildLoad): Promise<LoadResult> {
@@ -26,6 +30,8 @@ export function runLoadInChild(l: ChildLoad): Promise<LoadResult> {
     '--connections', String(l.connections),
     '--set', l.set.bin, l.set.idx,
     ...(l.closed ? ['--closed'] : []),
+    ...(l.lateMs !== undefined ? ['--late-ms', String(l.lateMs)] : []),
+    ...(l.dropWhenBusy ? ['--drop-when-busy'] : []),
   ];
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,7 +11,7 @@
  * Latency goes into an HDR histogram at microsecond resolution.
  *
  *   node dist/bench/load/open-loop.js --port 8080 --rate 10000 --duration 10 [--connections 64]
- *        (--body FILE... [--gzip] | --set BIN IDX) [--closed]      prints one JSON line
+ *        (--body FILE... [--gzip] | --set BIN IDX) [--closed] [--late-ms N] [--drop-when-busy]      prints one JSON line
  *
  * Bounded in time and count, and only ever targets 127.0.0.1.
  */
@@ -35,6 +35,14 @@ export interface LoadOptions {
   closed?: boolean;
   /** Give up on responses this long after the last send. */
   drainTimeoutMs?: number;
+  /** Count answers that came later than this after their due time (an exchange's tmax); 0 or absent: not counted. */
+  lateMs?: number;
+  /**
+   * A request due when no connection is free is not sent (counted in `unsent`) rather than
+   * queued: as a load balancer sends it to another instance when this one closes its
+   * connections. Only for a server that is going away; a stall would hide in it otherwise.
+   */
+  dropWhenBusy?: boolean;
 }
 
 export interface LoadResult {
@@ -45,6 +53,10 @@ export interface LoadResult {
   achievedRate: number;
   status: Record<string, number>;
   errors: number;
+  /** Answers later than lateMs after their due time (0 when lateMs was not given). */
+  late?: number;
+  /** Requests due with no free connection, not sent (dropWhenBusy). */
+  unsent?: number;
   latencyUs: LatencySummaryUs;
   curve: PercentileCurve;
 }
@@ -92,6 +104,13 @@ export function responseLength(buf: Buffer): { length: number; status: number } 
   return buf.length >= total ? { length: total, status: Number(status) } : { length: 0, status: 0 };
 }
 
+/** Whether the response in buf[0, length) carries `Connection: close`. */
+export function asksToClose(buf: Buffer, length: number): boolean {
+  const end = buf.indexOf('\r\n\r\n');
+  const head = buf.toString('latin1', 0, end < 0 || end > length ? length : end);
+  return /\r\nconnection: *close/i.test(head);
+}
+
 /** Percentiles on the HDR log scale, 0 to 99.999, for plotting; then the max as 100. */
 export function percentileCurve(h: hdr.Histogram): PercentileCurve {
   const curve: PercentileCurve = [];
@@ -128,6 +147,9 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
   let sent = 0;
   let completed = 0;
   let errors = 0;
+  let late = 0;
+  let unsent = 0;
+  const lateUs = o.lateMs !== undefined && o.lateMs > 0 ? o.lateMs * 1000 : Infinity;
   let start = 0;
   let stopSending = false;
   const waiting: number[] = []; // intended send times of requests with no free connection
@@ -136,9 +158,11 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   return new Promise((resolve) => {
     let finished = false;
+    let drainTimer: NodeJS.Timeout | undefined;
     const finish = (): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(drainTimer);
       for (const c of conns) c.socket.destroy();
       const elapsedS = o.closed ? o.durationS : (performance.now() - start) / 1000;
       resolve({
@@ -149,6 +173,8 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
         achievedRate: Math.round(completed / Math.max(elapsedS, 1e-9)),
         status,
         errors,
+        late,
+        unsent,
         latencyUs: summarize(histogram),
         curve: percentileCurve(histogram),
       });
@@ -169,7 +195,7 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
     const lose = (c: Conn): void => {
       if (c.busy && !finished) errors++;
       c.busy = false;
-      if (!o.closed && completed + errors >= total) finish();
+      if (!o.closed && completed + errors + unsent >= total) finish();
     };
 
     /**
@@ -188,12 +214,18 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (wasUp && !finished && !stopSending) open(false);
     };
 
-    const onResponse = (c: Conn, code: number): void => {
+    const onResponse = (c: Conn, code: number, closing = false): void => {
       const now = performance.now();
-      histogram.recordValue(Math.max(1, Math.round((now - c.intendedAt) * 1000)));
+      const latencyUs = Math.max(1, Math.round((now - c.intendedAt) * 1000));
+      histogram.recordValue(latencyUs);
+      if (latencyUs > lateUs) late++;
       status[code] = (status[code] ?? 0) + 1;
       completed++;
       c.busy = false;
+      if (closing) {
+        if (!o.closed && completed + errors + unsent >= total) finish();
+        return;
+      }
       if (o.closed) {
         if (!stopSending) send(c, now);
         return;
@@ -201,7 +233,7 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
       const next = waiting.shift();
       if (next !== undefined) send(c, next);
       else free.push(c);
-      if (completed + errors >= total) finish();
+      if (completed + errors + unsent >= total) finish();
     };
 
     let opened = 0;
@@ -231,7 +263,15 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
         for (;;) {
           const { length, status: code } = responseLength(c.buf);
           if (length === 0) break;
+          const closing = asksToClose(c.buf, length);
           c.buf = c.buf.subarray(length);
+          if (closing) {
+            // The server said it closes this connection (a drain): it takes no more
+            // requests, so, as any HTTP/1.1 client does, never write to it again.
+            onResponse(c, code, true);
+            retire(c, true);
+            break;
+          }
           onResponse(c, code);
         }
       });
@@ -256,21 +296,24 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
       const tick = (): void => {
         const now = performance.now();
         const due = Math.min(total, Math.floor((now - start) / intervalMs) + 1);
-        while (sent + waiting.length < due) {
-          const intendedAt = start + (sent + waiting.length) * intervalMs;
+        while (sent + unsent + waiting.length < due) {
+          const intendedAt = start + (sent + unsent + waiting.length) * intervalMs;
           const c = free.pop();
           if (c) send(c, intendedAt);
+          else if (o.dropWhenBusy) unsent++;
           else waiting.push(intendedAt);
         }
-        if (sent + waiting.length < total) {
+        if (sent + unsent + waiting.length < total) {
           // Sleep until the next send is due (at most kMaxSleepMs) instead of spinning: a
           // spinning generator steals a core from the server it measures.
-          const nextAt = start + (sent + waiting.length) * intervalMs;
+          const nextAt = start + (sent + unsent + waiting.length) * intervalMs;
           const sleepMs = Math.min(kMaxSleepMs, nextAt - performance.now());
           if (sleepMs > 0.02) Atomics.wait(kSleepCell, 0, 0, sleepMs);
           setImmediate(tick);
         } else {
-          setTimeout(finish, o.drainTimeoutMs ?? 5_000).unref();
+          // Kept referenced: when the server has closed every connection (a drain) nothing
+          // else holds the loop open, and the process must still print its result.
+          drainTimer = setTimeout(finish, o.drainTimeoutMs ?? 5_000);
         }
       };
       tick();
@@ -291,6 +334,8 @@ function parseCli(argv: string[]): LoadOptions {
     else if (a === '--body') bodies.push(readFileSync(v)), i++;
     else if (a === '--gzip') o.gzip = true;
     else if (a === '--closed') o.closed = true;
+    else if (a === '--late-ms') o.lateMs = Number(v), i++;
+    else if (a === '--drop-when-busy') o.dropWhenBusy = true;
     else if (a === '--set') {
       const set = readRequestSet(v, argv[i + 2]);
       o.payloads = set.payloads;

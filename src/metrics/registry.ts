@@ -234,6 +234,10 @@ function moneyMetrics(registry: Registry, source: MoneyMetricsSource, reader: Sl
   perCampaign('bidder_budget_available_micros', 'Budget this process may still commit, micro-USD (embedded: the day or total left; fleet: leases held less spend), by budgeted campaign.', 'gauge', (s) => (s.availableMicros < 0 ? null : s.availableMicros));
   perCampaign('bidder_budget_reserved_micros', 'Bid prices reserved against the budget and not yet billed, released or expired, micro-USD.', 'gauge', (s) => (s.availableMicros < 0 ? null : s.reservedMicros));
   perCampaign('bidder_pacing_participation_ratio', 'Share of eligible requests the campaign takes part in (even pacing; 1 for asap).', 'gauge', (s) => (s.availableMicros < 0 ? null : s.throttlePpm / 1_000_000));
+  // Pacing's own view, so an alert can compare delivery with the plan: in a fleet every
+  // instance reports the fleet's spend for the day (take max by campaign, not sum).
+  perCampaign('bidder_pacing_spend_micros', "Today's spend even pacing steered on at its last step, micro-USD (in a fleet the fleet's, read from Redis; else this process's), by evenly paced campaign.", 'gauge', (s) => (s.availableMicros < 0 || s.pacedTargetMicros < 0 ? null : s.pacedSpendMicros));
+  perCampaign('bidder_pacing_target_spend_micros', "Even pacing's target by now: the daily budget times the share of the campaign's budget day gone, micro-USD, by evenly paced campaign.", 'gauge', (s) => (s.availableMicros < 0 || s.pacedTargetMicros < 0 ? null : s.pacedTargetMicros));
   registry.registerMetric(new SharedMetric('bidder_fleet_up', "1 while the fleet's Redis (BIDDER_REDIS_URL) is reachable, 0 while the bidder bids on the leases it holds; absent without a fleet.", 'gauge',
     () => (stats.fleetUp() < 0 ? [] : [{ value: stats.fleetUp(), labels: {} }])) as unknown as client.Metric);
   registry.registerMetric(new SharedMetric('bidder_creative_spend_micros_total', 'Spend in micro-USD by campaign and creative, since start.', 'counter',

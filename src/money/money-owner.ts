@@ -82,6 +82,9 @@ interface CampaignMoney {
   leasing: boolean;
   /** Spend per creative id, micro-USD, since start. */
   creativeSpend: Map<string, number>;
+  /** The last pacing step's figures: today's spend it paced on (the fleet's when in a fleet) and the even target by then; -1 before one. */
+  pacedSpendMicros: number;
+  pacedTargetMicros: number;
   wins: number;
   bills: number;
   losses: number;
@@ -126,6 +129,8 @@ export class MoneyOwner {
         pacing: dailyMicros !== null && campaign.pacing === 'even' ? new PacingController({ dailyBudgetMicros: dailyMicros }) : null,
         leasing: false,
         creativeSpend: new Map(campaign.creatives.map((cr) => [cr.id, 0])),
+        pacedSpendMicros: -1,
+        pacedTargetMicros: -1,
         wins: 0, bills: 0, losses: 0, clicks: 0,
       };
       o.ledger.configure(slot, b !== undefined);
@@ -139,6 +144,17 @@ export class MoneyOwner {
     for (const m of this.bySlot) this.turnDay(m, nowMs);
     this.lastPacingSec = Math.floor(nowMs / 1000);
     this.pace(nowMs);
+  }
+
+  /**
+   * The last pacing step of the campaign in `slot`: the spend it paced on (the fleet's
+   * day in a fleet, this process's otherwise) and even pacing's target by then, micro-USD;
+   * null for a campaign without even pacing or before its first step.
+   */
+  pacingFigures(slot: number): { spentMicros: number; targetMicros: number } | null {
+    const m = this.bySlot[slot];
+    if (m === undefined || m.pacedTargetMicros < 0) return null;
+    return { spentMicros: m.pacedSpendMicros, targetMicros: m.pacedTargetMicros };
   }
 
   /** Takes one verified notice; returns what it did (also given to onOutcome). */
@@ -300,10 +316,15 @@ export class MoneyOwner {
         continue;
       }
       const fraction = (nowMs - m.day.startOf(nowMs)) / m.day.lengthOf(nowMs);
+      // Even pacing's target by now: the day's budget times the share of the day gone.
+      const target = Math.round((m.dailyMicros ?? 0) * fraction);
       const fleet = this.o.fleet;
       if (fleet === undefined || !fleet.up || fleet.spendOf === undefined) {
         // Embedded, or Redis down: this process's own spend against the day's budget.
-        this.o.ledger.setThrottle(m.slot, m.pacing.step(fraction, this.o.ledger.spentDay(m.slot)));
+        const own = this.o.ledger.spentDay(m.slot);
+        this.o.ledger.setThrottle(m.slot, m.pacing.step(fraction, own));
+        m.pacedSpendMicros = own;
+        m.pacedTargetMicros = target;
         continue;
       }
       // In a fleet every instance paces on the fleet's spend (Redis keeps it per day), so
@@ -311,7 +332,10 @@ export class MoneyOwner {
       const pacing = m.pacing;
       void fleet.spendOf(m.campaign.id, m.dayKey).then((spent) => {
         const own = this.o.ledger.spentDay(m.slot);
-        this.o.ledger.setThrottle(m.slot, pacing.step(fraction, spent === null ? own : Math.max(spent, own)));
+        const paced = spent === null ? own : Math.max(spent, own);
+        this.o.ledger.setThrottle(m.slot, pacing.step(fraction, paced));
+        m.pacedSpendMicros = paced;
+        m.pacedTargetMicros = target;
       });
     }
   }

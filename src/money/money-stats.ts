@@ -18,7 +18,10 @@ export const kStatSpentTodayMicros = 4;
 export const kStatAvailableMicros = 5;
 export const kStatReservedMicros = 6;
 export const kStatThrottlePpm = 7;
-export const kStatWordsPerCampaign = 8;
+/** Even pacing's last step: the day's spend it paced on and its target by then (-1: not paced). */
+export const kStatPacedSpendMicros = 8;
+export const kStatPacedTargetMicros = 9;
+export const kStatWordsPerCampaign = 10;
 
 export function moneyStatsBytes(campaigns: readonly Campaign[]): number {
   const creatives = campaigns.reduce((n, c) => n + c.creatives.length, 0);
@@ -36,6 +39,11 @@ function creativeIndex(campaigns: readonly Campaign[]): Map<string, number> {
   let i = campaigns.length * kStatWordsPerCampaign;
   for (const c of campaigns) for (const cr of c.creatives) at.set(`${c.id}/${cr.id}`, i++);
   return at;
+}
+
+/** Where publish reads even pacing's last step (MoneyOwner). */
+export interface PacingFigures {
+  pacingFigures(slot: number): { spentMicros: number; targetMicros: number } | null;
 }
 
 export class MoneyStatsWriter {
@@ -65,8 +73,8 @@ export class MoneyStatsWriter {
     }
   }
 
-  /** Copies the ledger's live figures (budget left, reserved, throttle) and the fleet's state for the scrape. */
-  publish(ledger: BudgetLedger, fleetUp: boolean | null = null): void {
+  /** Copies the ledger's live figures (budget left, reserved, throttle), pacing's last step and the fleet's state for the scrape. */
+  publish(ledger: BudgetLedger, fleetUp: boolean | null = null, pacing?: PacingFigures): void {
     this.words[fleetWordOf(this.campaigns)] = fleetUp === null ? -1 : fleetUp ? 1 : 0;
     for (let slot = 0; slot < this.campaigns.length; slot++) {
       const row = slot * kStatWordsPerCampaign;
@@ -74,6 +82,9 @@ export class MoneyStatsWriter {
       this.words[row + kStatAvailableMicros] = this.campaigns[slot].budget === undefined ? -1 : ledger.available(slot);
       this.words[row + kStatReservedMicros] = ledger.reserved(slot);
       this.words[row + kStatThrottlePpm] = ledger.throttle(slot);
+      const paced = pacing?.pacingFigures(slot) ?? null;
+      this.words[row + kStatPacedSpendMicros] = paced === null ? -1 : paced.spentMicros;
+      this.words[row + kStatPacedTargetMicros] = paced === null ? -1 : paced.targetMicros;
     }
   }
 }
@@ -89,6 +100,9 @@ export interface CampaignStat {
   availableMicros: number;
   reservedMicros: number;
   throttlePpm: number;
+  /** -1: the campaign is not evenly paced (or not yet). */
+  pacedSpendMicros: number;
+  pacedTargetMicros: number;
 }
 
 export class MoneyStatsReader {
@@ -108,6 +122,7 @@ export class MoneyStatsReader {
         campaignId: c.id, wins: w[row + kStatWins], bills: w[row + kStatBills], losses: w[row + kStatLosses],
         spendMicros: w[row + kStatSpendMicros], spentTodayMicros: w[row + kStatSpentTodayMicros],
         availableMicros: w[row + kStatAvailableMicros], reservedMicros: w[row + kStatReservedMicros], throttlePpm: w[row + kStatThrottlePpm],
+        pacedSpendMicros: w[row + kStatPacedSpendMicros], pacedTargetMicros: w[row + kStatPacedTargetMicros],
       };
     });
   }

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   };
   const tickTimer = setInterval(() => {
     owner.tick(Date.now());
-    stats.publish(ledger, fleet === undefined ? null : fleet.up);
+    stats.publish(ledger, fleet === undefined ? null : fleet.up, owner);
     report();
     audit?.tick(Date.now());
   }, kTickMs);
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
         .then(() => events.close())
         .then(() => fleet?.close())
         .then(() => {
-          stats.publish(ledger, fleet === undefined ? null : fleet.up);
+          stats.publish(ledger, fleet === undefined ? null : fleet.up, owner);
           report();
           post({ type: 'closed' });
           port.close();

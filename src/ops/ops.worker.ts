@@ -12,6 +12,7 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { Gauge } from 'prom-client';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, OutcomeTable } from '../metrics/definitions';
@@ -50,6 +51,15 @@ const layout = buildMetricsLayout(new OutcomeTable(ALL_ERROR_CODES), kMaxSlots -
 const front = new FrontBlockReader(init.front);
 const lifecycle = init.lifecycle === undefined ? undefined : new LifecycleView(init.lifecycle);
 const registry = createRegistry(layout, init.metrics, front.pool, init.model, front.runtime, init.money, lifecycle);
+// What /readyz answers, for alerts: Prometheus scrapes /metrics, not the probes.
+new Gauge({
+  name: 'bidder_ready',
+  help: '1 while /readyz answers 200 (workers warm, not draining); 0 while warming or draining.',
+  registers: [registry],
+  collect() {
+    this.set(!front.draining() && front.ready() ? 1 : 0);
+  },
+});
 const refresher = new FrontRefresher({ post, snapshot: init.latency, now: monoNowMs, drainPending });
 const admin = new AdminRoutes({
   registry,

@@ -95,9 +95,16 @@ function noticeRouteOf(deps: AcceptorDeps): NoticeRouteOptions | undefined {
   };
 }
 
+/**
+ * A drain closes the connections once no request has come for this long: longer than the
+ * gap between two requests of a busy exchange connection, short beside a drain's budget.
+ */
+export const kDrainQuietMs = 200;
+
 export class Acceptor {
   private server: RunningServer | null = null;
   private closed = false;
+  private drainBeganAt = 0;
 
   private constructor(
     readonly dispatcher: Dispatcher<HttpJob>,
@@ -185,8 +192,28 @@ export class Acceptor {
 
   /** readyz answers 503 and late requests get a 204 and a close; then no new connection is accepted. */
   beginDrain(): void {
+    this.drainBeganAt = monoNowMs();
     this.server!.setDraining();
     this.server!.stopAccepting();
+  }
+
+  /**
+   * Resolves once no request has arrived for `quietMs` since the drain began. Until then
+   * clients still write on their kept-alive connections (a load balancer's endpoints lag
+   * the SIGTERM), and each such request gets its 204 and a close; closing the connections
+   * while they are in use would lose what is on the wire. What is open after a quiet spell
+   * is idle. The caller bounds the wait (the drain timeout).
+   */
+  whenQuiet(quietMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const last = Math.max(this.drainBeganAt, this.server!.lastDrainingArrivalMs());
+        const left = last + quietMs - monoNowMs();
+        if (left <= 0) resolve();
+        else setTimeout(check, Math.min(left + 1, quietMs));
+      };
+      check();
+    });
   }
 
   /** Resolves once nothing received is still pending or in flight. */

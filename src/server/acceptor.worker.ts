@@ -20,7 +20,7 @@ import { ReceiveSlab } from '../pool/receive-slab';
 import { RemotePool } from '../pool/remote-pool';
 import { kControlWorkersReady } from '../pool/worker-init';
 import { onExitRequest } from '../util/exit-handshake';
-import { Acceptor, ACCEPTOR_GAUGE_KEYS, AcceptorStartError } from './acceptor';
+import { Acceptor, ACCEPTOR_GAUGE_KEYS, AcceptorStartError, kDrainQuietMs } from './acceptor';
 import { kAcceptorStateExitDone, kAcceptorStateExitRequested, type AcceptorInit, type FromAcceptor, type ToAcceptor } from './acceptor-protocol';
 import { loadNativeUws } from './uws';
 
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       case 'drain':
         if (acceptor === null) break;
         acceptor.beginDrain();
-        void acceptor.whenIdle().then(() => post({ type: 'idle' }));
+        void acceptor.whenIdle().then(() => acceptor!.whenQuiet(kDrainQuietMs)).then(() => post({ type: 'idle' }));
         break;
       case 'close':
         acceptor?.closeSockets();

@@ -70,6 +70,7 @@ export interface BidRouteDeps {
 
 export class BidRoute {
   private draining = false;
+  private lastDrainingAt = 0;
   private readonly receiver: BodyReceiver<HttpJob>;
   private readonly maxBody: number;
 
@@ -101,6 +102,11 @@ export class BidRoute {
 
   get isDraining(): boolean {
     return this.draining;
+  }
+
+  /** When the last request that found the server draining arrived (monotonic ms; 0: none yet). */
+  get lastDrainingArrivalMs(): number {
+    return this.lastDrainingAt;
   }
 
   /** Requests from now on get a 204 and a close; those already received are still answered. */
@@ -136,6 +142,7 @@ export class BidRoute {
       }
     }
     if (this.draining) {
+      this.lastDrainingAt = arrivedAt;
       answers.noBid(res, null, NoBidReason.Draining, kInHandler | kCloseConnection);
       return;
     }

@@ -47,6 +47,8 @@ export interface RunningServer {
   stopAccepting(): void;
   /** Marks the server draining: readyz answers 503, late requests get a 204 and a close. */
   setDraining(): void;
+  /** When the last request that found the server draining arrived (monotonic ms; 0: none). */
+  lastDrainingArrivalMs(): number;
   /** Closes every connection. */
   closeAll(): void;
 }
@@ -120,6 +122,9 @@ export function startServer(deps: ServerDeps): Promise<RunningServer> {
         },
         setDraining() {
           bid.setDraining();
+        },
+        lastDrainingArrivalMs() {
+          return bid.lastDrainingArrivalMs;
         },
         closeAll() {
           bid.close();

@@ -153,3 +153,35 @@ t.test('a connection the server closes while idle is replaced, and no request is
   t.ok(r.errors <= 2, `at most a race or two (${r.errors} errors)`);
   t.ok(seen >= r.completed && seen <= r.sent, `the server saw every request that was answered (${seen})`);
 });
+
+t.test('late answers are counted against the deadline from their due time', async (t) => {
+  // The same 300 ms stall: the requests due during it are answered after a 100 ms deadline.
+  const { server, port } = await startServer(300);
+  t.teardown(() => server.close());
+  const r = await runLoad({ port, rate: 100, durationS: 1, connections: 1, payloads: [Buffer.from('{"x":1}')], gzip: false, lateMs: 100 });
+  t.equal(r.completed, 100);
+  t.ok(r.late! >= 15 && r.late! <= 40, `${r.late} late: the stall's first request and those queued behind it for over 100 ms`);
+  const none = await runLoad({ port, rate: 100, durationS: 0.3, connections: 2, payloads: [Buffer.from('{"x":1}')], gzip: false, lateMs: 100 });
+  t.equal(none.late, 0, 'no stall, none late');
+});
+
+t.test('a server that answers Connection: close: that connection is never written again, and with dropWhenBusy nothing queues', async (t) => {
+  // A draining server: it answers each request with a close and accepts no new connection.
+  let answered = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      answered++;
+      res.writeHead(204, { connection: 'close' }).end();
+      server.close();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const r = await runLoad({ port, rate: 200, durationS: 0.5, connections: 3, payloads: [Buffer.from('{"x":1}')], gzip: false, dropWhenBusy: true, drainTimeoutMs: 500 });
+  t.equal(r.errors, 0, 'no request was written to a closing connection');
+  t.equal(r.sent, 3, 'one request per connection, then none');
+  t.equal(r.completed, answered);
+  t.equal(r.unsent, 100 - 3, 'the rest were due with no connection open, and not sent');
+  t.equal(r.late, 0, 'nothing waited for a connection');
+});

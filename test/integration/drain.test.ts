@@ -6,10 +6,12 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { canConnect, freePort, postBid, REPO_ROOT, sampleValue, scrape, send, withTimeout } from '../helpers/test-bidder';
 import { simpleBanner } from '../helpers/requests';
+import { kDrainQuietMs } from '../../src/server/acceptor';
 
 t.setTimeout(60_000);
 
@@ -108,6 +110,76 @@ t.test('SIGTERM answers what is in flight, exits 0, and closes the port', async 
   t.comment(`drained and exited ${Date.now() - signalledAt} ms after SIGTERM`);
   t.equal(await canConnect(port), false, 'no connection after exit');
   t.equal(await canConnect(opsPort), false, 'nor on the operations port');
+});
+
+/** One keep-alive connection: write a request, read one whole answer (head and body). */
+class KeptAlive {
+  private buf = '';
+  private waiter: (() => void) | null = null;
+  closed = false;
+  constructor(readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      this.buf += d;
+      this.waiter?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiter?.();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<KeptAlive> {
+    return new Promise((res, rej) => {
+      const s = connect({ host: '127.0.0.1', port }, () => res(new KeptAlive(s)));
+      s.once('error', rej);
+    });
+  }
+
+  /** The next answer's head, or null when the connection closed without one. */
+  async exchange(request: string, ms: number): Promise<string | null> {
+    this.buf = '';
+    this.socket.write(request);
+    const until = Date.now() + ms;
+    for (;;) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        const head = this.buf.slice(0, end);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (this.buf.length >= end + 4 + length) return head;
+      }
+      if (this.closed || Date.now() > until) return null;
+      await new Promise<void>((r) => {
+        this.waiter = r;
+        setTimeout(r, 20);
+      });
+    }
+  }
+}
+
+t.test('SIGTERM: a request written on a kept-alive connection during the drain gets a 204 and a close, not a reset', async (t) => {
+  const port = await freePort();
+  const child = startMain({
+    BIDDER_PORT: String(port), BIDDER_HOST: '127.0.0.1', BIDDER_OPS_PORT: String(await freePort()), BIDDER_OPS_HOST: '127.0.0.1', BIDDER_POOL_THREADS: '1',
+  });
+  children.push(child.proc);
+  await waitReady(port, child, 30_000);
+  const body = simpleBanner('kept-alive');
+  const bid = `POST /openrtb2/bid HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  // An exchange's connection: used before the SIGTERM, idle when it comes, used again
+  // while the load balancer has not yet taken this instance out.
+  const conn = await KeptAlive.open(port);
+  t.match(await conn.exchange(bid, 5_000), /^HTTP\/1\.1 200/, 'bids before the drain');
+  child.proc.kill('SIGTERM');
+  // Well inside the drain's quiet spell (kDrainQuietMs), however fast the pool closes.
+  await new Promise((r) => setTimeout(r, kDrainQuietMs / 2));
+  const head = await conn.exchange(bid, 5_000);
+  t.not(head, null, 'answered, not lost on a connection closed under it');
+  t.match(head ?? '', /^HTTP\/1\.1 204/, 'a no-bid');
+  t.match(head ?? '', /\r\nconnection: *close/i, 'saying the connection closes, so the client sends elsewhere');
+  const exit = await withTimeout(child.exited, 15_000, 'process exit after SIGTERM');
+  t.equal(exit.code, 0, 'exit code 0');
 });
 
 async function refusal(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {

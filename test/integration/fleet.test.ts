@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startRedis } from '../helpers/redis-server';
+import { startRedis } from '../../bench/lib/redis-server';
 import { SIMPLE_BANNER } from '../helpers/requests';
 import { freePort, postBid, REPO_ROOT, sampleValue, scrape, send, withTimeout } from '../helpers/test-bidder';
 

@@ -187,11 +187,15 @@ t.test('readyz on the operations port: warming, ready, draining', async (t) => {
     const r = await send(ops.port, 'GET', '/readyz');
     return [r.status, r.body];
   };
+  const ready = async () => sampleValue(await scrape(ops.port), 'bidder_ready');
   t.same(await body(), [503, 'warming\n'], 'before the bidder is ready');
+  t.equal(await ready(), 0, 'bidder_ready 0 while warming (what the not-ready alert reads)');
   ops.setReady();
   t.same(await body(), [200, 'ready\n']);
+  t.equal(await ready(), 1, 'bidder_ready 1 when /readyz is 200');
   ops.setDraining();
   t.same(await body(), [503, 'draining\n']);
+  t.equal(await ready(), 0, 'bidder_ready 0 while draining');
   t.equal((await send(ops.port, 'GET', '/healthz')).status, 200, 'healthz stays 200');
 });
 

@@ -125,6 +125,20 @@ t.test('even pacing sets a participation rate; asap bids at full rate', async (t
   t.equal(asap.ledger.throttle(0), 1_000_000);
 });
 
+t.test("pacing's figures for the alerts: the spend it steered on and the even target by then", async (t) => {
+  const even = setup(undefined, { pacing: 'even' });
+  even.owner.start(t0); // 10:00 UTC: 10/24 of the day gone
+  t.same(even.owner.pacingFigures(0), { spentMicros: 0, targetMicros: Math.round(100_000 * (10 / 24)) });
+  await even.owner.take(notice('bill', 'me.p', s0, { clearingMicros: 10_000_000 }), t0);
+  even.owner.tick(t0 + 60_000);
+  const later = even.owner.pacingFigures(0)!;
+  t.equal(later.spentMicros, 10_000, 'the bill (10.00 CPM: 10,000 micro-USD) is in the spend pacing saw');
+  t.equal(later.targetMicros, Math.round(100_000 * ((10 * 60 + 1) / (24 * 60))), 'the target moved with the clock');
+  const asap = setup();
+  asap.owner.start(t0);
+  t.equal(asap.owner.pacingFigures(0), null, 'asap is not paced: no figures, so no series and no alert');
+});
+
 /** A fleet whose Redis the test controls. */
 class FakeFleet implements FleetPort {
   up = true;

@@ -1,11 +1,11 @@
 /**
- * A real redis-server for the fleet tests, on a free port, with no persistence: started per
+ * A real redis-server for the fleet tests and the chaos benchmark, on a free port, with no persistence: started per
  * test, stopped (and restarted on the same port) at the test's command, killed at exit.
  * null, with the reason, when redis-server is not installed (the tests then skip, saying so).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from './test-bidder';
+import { freePort } from './proc';
 
 export interface RedisServer {
   url: string;
