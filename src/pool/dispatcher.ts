@@ -98,6 +98,8 @@ export interface DispatcherOptions {
   maxPendingRequests: number;
   maxQueueDelayMs: number;
   hardTimeoutMs: number;
+  /** A pool batch out this long (or half the hard timeout, if longer) is stuck: its worker is terminated. Default kMinStuckMs. */
+  minStuckMs?: number;
   /**
    * A body this large or larger (gzip: its inflated size, body-weight.ts) is heavy: it
    * waits in its own queue, never rides with light requests or in the inline lane, and
@@ -133,6 +135,15 @@ interface Batch<J> {
 }
 
 const kSweepIntervalMs = 5;
+/**
+ * A batch is declared stuck (its worker terminated) only after this long, however short
+ * the hard timeout: its requests are answered by the hard timeout anyway, while a worker
+ * terminated is costly. Its replacement warms every model (a second of CPU taken from the
+ * workers still serving), and one terminated inside onnxruntime's native run aborts the
+ * whole process (napi error at the thread's teardown; seen with an 80 ms hard timeout,
+ * which declared slow but healthy batches stuck: npm run chaos).
+ */
+export const kMinStuckMs = 1_000;
 /** The bytes of heavy bodies one batch may hold (at least one body, whatever its size). */
 const kHeavyBatchBytes = 256 * 1024;
 
@@ -528,13 +539,14 @@ export class Dispatcher<J extends BidJob> {
     this.shed(this.heavy, queueLimit);
     this.compactPending();
     const hardLimit = now - this.options.hardTimeoutMs;
-    const stuckLimit = now - this.options.hardTimeoutMs / 2;
+    const stuckLimit = now - Math.max(this.options.hardTimeoutMs / 2, this.options.minStuckMs ?? kMinStuckMs);
     let abandoned = false;
     for (const batch of this.inFlight) {
       if (batch.oldestArrivedAt > hardLimit) continue;
-      // Half the hard timeout in a worker is far beyond any real batch: the worker is stuck
-      // (a loop, a hang in native code). The half spares a healthy worker that was handed
-      // a request already old (a slow upload, a long queue); that one gets tmax_exceeded.
+      // Half the hard timeout in a worker (and at least kMinStuckMs) is far beyond any real
+      // batch: the worker is stuck (a loop, a hang in native code). The half spares a
+      // healthy worker that was handed a request already old (a slow upload, a long
+      // queue); that one gets tmax_exceeded, as do the requests of a batch not yet stuck.
       if (batch.abort !== null && batch.dispatchedAt <= stuckLimit) {
         this.abandon(batch);
         abandoned = true;

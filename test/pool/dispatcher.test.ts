@@ -61,7 +61,9 @@ class FakeSink implements JobSink<TestJob> {
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000 };
+// minStuckMs 0: the tests below see a stuck batch at half the hard timeout, their own
+// short one; the floor itself has its test.
+const defaults: DispatcherOptions = { maxBatchSize: 64, maxPendingRequests: 1000, maxQueueDelayMs: 10_000, hardTimeoutMs: 10_000, minStuckMs: 0 };
 
 /** An inline lane that answers at once, recording the ids of each batch it scored. */
 class FakeLane implements LaneRunner {
@@ -359,6 +361,25 @@ t.test('a worker stuck past hardTimeoutMs is aborted: worker_failed at once, reg
   t.equal(slab.inUse(), 0);
   await sleep(15);
   t.equal(sink.events.length, 2, 'later sweeps do not answer again');
+  d.close();
+});
+
+t.test('a batch past the hard timeout but not yet minStuckMs out: its requests answered tmax_exceeded, its worker kept until then', async (t) => {
+  const { pool, d, job, sink, frees } = setup(1, { hardTimeoutMs: 60, minStuckMs: 400 });
+  const a = job('a');
+  d.submit(a);
+  await tick();
+  const call = pool.calls[0];
+  await sleep(150);
+  t.same(sink.events.map((e) => [e.job.name, e.kind === 'noBid' ? e.reason : e.kind]), [['a', NoBidReason.TmaxExceeded]], 'answered by the hard timeout');
+  t.equal(call.signal!.aborted, false, 'the worker is not terminated: a slow batch is not a stuck one yet');
+  t.equal(d.inFlightBatches(), 1, 'it still holds its slot');
+  await sleep(400);
+  t.equal(call.signal!.aborted, true, 'terminated once out minStuckMs');
+  t.equal(sink.events.length, 1, 'and nothing answered twice');
+  call.reject(new Error('aborted'));
+  await tick();
+  t.same(frees, [a.offset], 'its region freed once the run settled');
   d.close();
 });
 
