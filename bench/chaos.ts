@@ -17,11 +17,11 @@
  * minutes), loopback only; writes bench/results/chaos-latest.json; exits 1 when a fault
  * misses its goal.
  *
- *   npm run chaos [-- --rate 600] [--duration 8] [--only worker-crash,sigterm]
+ *   npm run chaos [-- --rate 600] [--duration 8] [--only worker-crash,sigterm] [--results FILE]
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { idleConnections, slowSenders } from './attack/attackers';
 import { runLoadInChild } from './load/load-child';
@@ -94,7 +94,7 @@ async function launch(ctx: Ctx, name: string, env: Record<string, string> = {}):
   const tokenFile = join(ctx.dir, 'admin-token');
   writeFileSync(tokenFile, kToken);
   return startServer(REPO_ROOT, {
-    name, script: 'dist/src/main.js', args: [], readyPath: '/readyz', opsListener: true, stderr: 'ignore',
+    name, script: 'dist/src/main.js', args: [], readyPath: '/readyz', opsListener: true, stderr: 'inherit',
     env: {
       BIDDER_TEST_HOOKS: '1',
       BIDDER_ADMIN_TOKEN_FILE: tokenFile,
@@ -393,6 +393,7 @@ async function main(): Promise<number> {
       duration: { type: 'string', default: '8' },
       connections: { type: 'string', default: '32' },
       only: { type: 'string', default: kFaultNames.join(',') },
+      results: { type: 'string', default: resolve(REPO_ROOT, 'bench/results/chaos-latest.json') },
     },
   });
   const o: Options = { rate: Number(values.rate), durationS: Number(values.duration), connections: Number(values.connections), faultAtS: 2 };
@@ -419,9 +420,8 @@ async function main(): Promise<number> {
     }
   }
   const report = { kind: 'chaos', startedAt: started, finishedAt: new Date().toISOString(), command: `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim(), options: o, tmaxMs: kTmaxMs, results };
-  const out = resolve(REPO_ROOT, 'bench/results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'chaos-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  mkdirSync(dirname(values.results), { recursive: true });
+  writeFileSync(values.results, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`faults under load: ${o.rate} req/s open loop, ${o.durationS} s each, tmax ${kTmaxMs} ms (late: answered after it)\n${table(results)}\n`);
   const failed = results.filter((r) => r.failures.length > 0);
   process.stdout.write(failed.length === 0 ? 'every fault: 0 lost, 0 5xx, 0 late\n' : `${failed.length} fault(s) missed the goal\n`);

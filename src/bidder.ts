@@ -3,6 +3,7 @@
  * campaigns, model), then starts the pool and the front end. Used by src/main.ts and by
  * the integration tests, which start the real thing on port 0.
  */
+import { bindTeardownGate } from './engine/teardown-gate';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -142,6 +143,8 @@ export async function startBidder(config: BidderConfig, options: { admin?: Admin
   const budget = readCpuBudget();
   const control = allocateControl();
   const controlWords = new Int32Array(control);
+  // This thread's inline lane runs sessions too; its pool watches workers exit (teardown-gate.ts).
+  bindTeardownGate(control);
   // The bids' notice URLs name the listener when no public base URL is set: with port 0 the
   // port is picked now, before any engine is built (uSockets also needs a given port for
   // SO_REUSEPORT when there are several acceptors).

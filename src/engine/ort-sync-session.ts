@@ -11,6 +11,7 @@
  * rather than scoring wrongly.
  */
 import { Tensor } from 'onnxruntime-node';
+import { teardownGate } from './teardown-gate';
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
@@ -51,11 +52,19 @@ export function createSyncSession(model: Uint8Array, options: object): SyncSessi
   const outputNames = native.outputMetadata.map((m) => m.name);
   const fetches: Record<string, null> = Object.fromEntries(outputNames.map((n) => [n, null]));
   const noOptions = {};
+  // Bound by the thread before it builds sessions; null in tools that run a model alone.
+  const gate = teardownGate();
   return {
     inputNames,
     outputNames,
     run(feeds) {
-      const raw = native.run(feeds, fetches, noOptions);
+      let raw: Record<string, unknown>;
+      gate?.enter();
+      try {
+        raw = native.run(feeds, fetches, noOptions);
+      } finally {
+        gate?.leave();
+      }
       const out: Record<string, Tensor> = {};
       for (const name of outputNames) {
         const r = raw[name] as Tensor | { type: Tensor.Type; data: Tensor.DataType; dims: number[] };

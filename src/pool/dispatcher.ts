@@ -26,6 +26,7 @@
  * region, and freeBody() is the only place it is freed (once, when no thread can read it
  * any more).
  */
+import { teardownGate } from '../engine/teardown-gate';
 import { kFlagConsentDeferred, kFlagGzip, writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';
 import { kStatusDeferred, readBatchReply, Reply } from '../codec/reply-batch';
@@ -583,6 +584,8 @@ export class Dispatcher<J extends BidJob> {
       job.done = true;
       this.sink.noBid(job, NoBidReason.WorkerFailed);
     }
+    // Its teardown must not overlap a session run in another thread (teardown-gate.ts).
+    teardownGate()?.closeForTeardown();
     batch.abort!.abort();
   }
 

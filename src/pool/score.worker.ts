@@ -11,6 +11,7 @@ import { TaskRunner } from '../engine/task-runner';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, M, OutcomeTable } from '../metrics/definitions';
 import { claimSlot, kMaxSlots, SlotWriter } from '../metrics/shared-metrics';
+import { bindTeardownGate } from '../engine/teardown-gate';
 import { kControlWorkersReady, type WorkerInit } from './worker-init';
 import { transferable } from './worker-transfer';
 
@@ -24,6 +25,10 @@ export interface LifecycleTask {
 
 async function init(): Promise<(task: ArrayBuffer | LifecycleTask) => Promise<ArrayBuffer | boolean>> {
   const data = workerData as WorkerInit;
+  // A worker that exits (process.exit, a fatal error) holds the other threads' runs back
+  // until it is gone: see teardown-gate.ts. A terminated one is covered by its terminator.
+  const gate = bindTeardownGate(data.control);
+  process.on('exit', () => gate.closeForTeardown());
   const outcomes = new OutcomeTable(ALL_ERROR_CODES);
   const layout = buildMetricsLayout(outcomes, kMaxSlots - 1);
   let slot = claimSlot(data.metrics, threadId);

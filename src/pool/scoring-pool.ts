@@ -13,6 +13,7 @@
  * Atomics.wait; after the call in native code such as a synchronous session.run), and
  * until its 'exit' the rejection waits.
  */
+import { teardownGate } from '../engine/teardown-gate';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { AtomicsMode } from '../config/config';
@@ -161,6 +162,8 @@ export class ScoringPool {
         w,
         new Promise<void>((resolve) => {
           w.once('exit', () => {
+            // Its teardown is over: runs held back for it may go on (teardown-gate.ts).
+            teardownGate()?.open();
             this.exits.delete(w);
             this.refreshLive();
             this.onWorkerGone(this.liveThreadIds);

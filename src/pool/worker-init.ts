@@ -53,6 +53,10 @@ export interface WorkerInit {
 
 /** Control block layout (Int32 words). */
 export const kControlWorkersReady = 0;
+/** Teardown gate (engine/teardown-gate.ts): Date.now()'s low 32 bits until which runs wait, 0 when open. */
+export const kControlTeardownUntil = 1;
+/** Teardown gate: session runs in progress, over every thread. */
+export const kControlRunsInFlight = 2;
 export const kControlWords = 4;
 
 export function allocateControl(): SharedArrayBuffer {

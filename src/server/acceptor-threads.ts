@@ -6,6 +6,7 @@
  * replaces one that fails while serving. Each thread is one AcceptorThread; the group
  * (AcceptorThreads) is what the bidder holds.
  */
+import { teardownGate } from '../engine/teardown-gate';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -96,6 +97,8 @@ class AcceptorThread {
     process.on('exit', this.onProcessExit);
     this.exited = new Promise((resolveExit) => {
       this.worker.once('exit', (code) => {
+        // Its teardown is over: runs held back for it may go on (teardown-gate.ts).
+        teardownGate()?.open();
         this.running = false;
         process.off('exit', this.onProcessExit);
         for (const done of this.collects.values()) done();

@@ -11,6 +11,7 @@
  * that escapes a handler (caught here, reported, then the thread ends cleanly; the other
  * acceptors go on serving the port).
  */
+import { bindTeardownGate } from '../engine/teardown-gate';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, OutcomeTable, STAGES } from '../metrics/definitions';
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
   // Every slot held (an implausible number of restarts): serve unmetered rather than not at all.
   const metrics = slot < 0 ? new SlotWriter(layout, layout.allocate(), 1) : new SlotWriter(layout, init.pool.metrics, slot);
   const control = new Int32Array(init.pool.control);
+  // This thread's inline lane runs sessions: leaving, it holds the others' runs back (teardown-gate.ts).
+  const gate = bindTeardownGate(init.pool.control);
+  process.on('exit', () => gate.closeForTeardown());
   const threads = init.config.pool.threads;
   let poolReady = false;
   const pool = new RemotePool(init.poolCapacity, port);
