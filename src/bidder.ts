@@ -3,13 +3,13 @@
  * campaigns, model), then starts the pool and the front end. Used by src/main.ts and by
  * the integration tests, which start the real thing on port 0.
  */
-import { bindTeardownGate } from './engine/teardown-gate';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { BidderConfig } from './config/config';
 import { projectRoot } from './config/config';
 import { parseCampaigns } from './decisioning/campaign-loader';
+import { bindTeardownGate } from './engine/teardown-gate';
 import { ALL_ERROR_CODES } from './errors';
 import { buildMetricsLayout, OutcomeTable } from './metrics/definitions';
 import { kMainSlot, kMaxSlots, releaseDeadSlots, SlotWriter } from './metrics/shared-metrics';

@@ -26,11 +26,11 @@
  * region, and freeBody() is the only place it is freed (once, when no thread can read it
  * any more).
  */
-import { teardownGate } from '../engine/teardown-gate';
 import { kFlagConsentDeferred, kFlagGzip, writeTask } from '../codec/request-batch';
 import { Encoding } from 'flatbuffers';
 import { kStatusDeferred, readBatchReply, Reply } from '../codec/reply-batch';
 import { NoBidReason } from '../decisioning/no-bid-reasons';
+import { teardownGate } from '../engine/teardown-gate';
 import { monoNowMs } from '../util/clock';
 import { bodyWeightBytes } from './body-weight';
 import { JobQueue } from './job-queue';

@@ -8,10 +8,10 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { buildWarmEngine } from '../engine/engine-setup';
 import { TaskRunner } from '../engine/task-runner';
+import { bindTeardownGate } from '../engine/teardown-gate';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, M, OutcomeTable } from '../metrics/definitions';
 import { claimSlot, kMaxSlots, SlotWriter } from '../metrics/shared-metrics';
-import { bindTeardownGate } from '../engine/teardown-gate';
 import { kControlWorkersReady, type WorkerInit } from './worker-init';
 import { transferable } from './worker-transfer';
 

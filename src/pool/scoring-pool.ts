@@ -13,10 +13,10 @@
  * Atomics.wait; after the call in native code such as a synchronous session.run), and
  * until its 'exit' the rejection waits.
  */
-import { teardownGate } from '../engine/teardown-gate';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { AtomicsMode } from '../config/config';
+import { teardownGate } from '../engine/teardown-gate';
 
 export interface ScoringPoolOptions {
   filename: string;

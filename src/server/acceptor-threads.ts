@@ -6,11 +6,11 @@
  * replaces one that fails while serving. Each thread is one AcceptorThread; the group
  * (AcceptorThreads) is what the bidder holds.
  */
-import { teardownGate } from '../engine/teardown-gate';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { projectRoot, type BidderConfig } from '../config/config';
+import { teardownGate } from '../engine/teardown-gate';
 import { addLatencySnapshot, allocateLatencySnapshot } from '../metrics/latency';
 import type { PoolRunner } from '../pool/dispatcher';
 import { PoolBroker } from '../pool/pool-broker';

@@ -11,8 +11,8 @@
  * that escapes a handler (caught here, reported, then the thread ends cleanly; the other
  * acceptors go on serving the port).
  */
-import { bindTeardownGate } from '../engine/teardown-gate';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { bindTeardownGate } from '../engine/teardown-gate';
 import { ALL_ERROR_CODES } from '../errors';
 import { buildMetricsLayout, OutcomeTable, STAGES } from '../metrics/definitions';
 import { claimSlot, kMaxSlots, SlotWriter } from '../metrics/shared-metrics';
