@@ -590,21 +590,11 @@ function makeReadOnly(root, skip) {
   walk(root);
 }
 
-/** Shaped like the OpenRTB 2.6 "simple banner" example (test/helpers/requests.ts); the sample campaigns bid on it. */
+/** The suites' "simple banner" request (test/helpers/simple-banner.json): the sample campaigns bid on it. */
 const BID_REQUEST = JSON.stringify({
+  ...JSON.parse(readFileSync(join(REPO, 'test/helpers/simple-banner.json'), 'utf8')),
   id: 'rehearse-image-1',
-  at: 1,
-  cur: ['USD'],
   tmax: 500,
-  imp: [{ id: '1', bidfloor: 0.03, banner: { h: 250, w: 300, pos: 0 } }],
-  site: {
-    id: '102855',
-    cat: ['IAB3-1'],
-    domain: 'www.foobar.com',
-    page: 'http://www.foobar.com/1234.html',
-    publisher: { id: '8953', name: 'foobar.com', cat: ['IAB3-1'], domain: 'foobar.com' },
-  },
-  user: { id: '55816b39711f9b5acf3b90e313ed29e51665623f' },
 });
 
 async function runContainer(stage) {
